@@ -1,0 +1,1 @@
+//! Integration tests, compiled into one binary (see Cargo.toml `autotests = false`).
