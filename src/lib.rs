@@ -14,5 +14,6 @@ pub mod ab;
 pub mod cli;
 pub mod error;
 pub mod fit;
+pub mod report;
 
 pub use error::{Error, Result};
