@@ -1,10 +1,16 @@
 //! Command line: clap definitions and dispatch to the library's entry points.
-//! Each subcommand's argument struct lives with the module that implements it.
+//! Each subcommand's argument struct lives with the module that implements it where that
+//! module is self-contained (`ab`, `fit`); this file is the only place that prints run
+//! results.
+#![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::ffi::OsString;
+use std::path::PathBuf;
+use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
+use crate::scenario::{Overrides, Scenario};
 use crate::{Error, Result};
 
 /// loyalsim: simulate loyalty programs on buy-till-you-die customer populations.
@@ -17,10 +23,43 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate a scenario's designs and write summary.json, designs.csv, timeseries.csv.
+    Run(RunArgs),
+    /// Validate a scenario and print what a run would do, without running it.
+    Check(CheckArgs),
     /// A/B tests: analyse results, plan sample sizes, simulate experiments.
     Ab(crate::ab::AbArgs),
     /// Fit BG/NBD, Pareto/NBD and gamma-gamma models to a transaction log or RFM summary.
     Fit(crate::fit::FitArgs),
+}
+
+/// Arguments of `loyalsim run`.
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Scenario file (TOML). Without it, the embedded default scenario runs.
+    scenario: Option<PathBuf>,
+    /// Output folder [default: output/<scenario-name-slug>/].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Master seed (overrides the scenario's `seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Monte Carlo replicates (overrides the scenario's `replicates`).
+    #[arg(long)]
+    replicates: Option<u32>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Initial customers (overrides `population.customers`).
+    #[arg(long)]
+    customers: Option<u64>,
+}
+
+/// Arguments of `loyalsim check`.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// Scenario file (TOML). Without it, the embedded default scenario is checked.
+    scenario: Option<PathBuf>,
 }
 
 /// Parse `args` and run the chosen subcommand.
@@ -41,10 +80,140 @@ where
         }
     };
     match cli.command {
+        Some(Command::Run(args)) => run_cmd(args),
+        Some(Command::Check(args)) => check_cmd(args),
         Some(Command::Ab(args)) => crate::ab::run(args),
         Some(Command::Fit(args)) => crate::fit::run(args),
-        None => Err(Error::Usage("no command given; try `loyalsim --help`".into())),
+        None => Err(Error::Usage(
+            "no command given; try `loyalsim --help`".into(),
+        )),
     }
+}
+
+fn load(path: Option<&PathBuf>) -> Result<Scenario> {
+    match path {
+        Some(p) => Scenario::from_file(p),
+        None => Scenario::embedded_default(),
+    }
+}
+
+fn run_cmd(args: RunArgs) -> Result<()> {
+    let mut sc = load(args.scenario.as_ref())?;
+    sc.apply(Overrides {
+        seed: args.seed,
+        replicates: args.replicates,
+        customers: args.customers,
+    })?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("output").join(sc.slug()));
+    let start = Instant::now();
+    let opts = crate::run::RunOptions {
+        threads: args.threads.map(usize::from),
+        progress: None,
+    };
+    let (results, files) = crate::run::run(&sc, &opts)?;
+    let simulated = start.elapsed();
+    files.write_atomic(&out)?;
+    print!("{}", crate::report::table::render(&sc, &results));
+    let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();
+    eprintln!(
+        "simulated {} customers x {} designs in {:.2} s; results in {}",
+        customers,
+        sc.designs.len(),
+        simulated.as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn check_cmd(args: CheckArgs) -> Result<()> {
+    let sc = load(args.scenario.as_ref())?;
+    print!("{}", describe(&sc));
+    Ok(())
+}
+
+/// What a run of `sc` would do, as text.
+pub fn describe(sc: &Scenario) -> String {
+    use crate::scenario::{PurchaseModel, SpendModel};
+    use std::fmt::Write;
+    let mut s = String::new();
+    let _ = writeln!(s, "scenario `{}` ({}) is valid", sc.name, sc.origin);
+    let _ = writeln!(s, "  sha256     {}", sc.sha256);
+    let _ = writeln!(
+        s,
+        "  horizon    {} days, reported per {} ({} periods)",
+        sc.horizon_days,
+        sc.period.as_str(),
+        sc.periods()
+    );
+    let _ = writeln!(s, "  replicates {} (seed {})", sc.replicates, sc.seed);
+    let _ = writeln!(s, "  customers  {} at day 0", sc.population.customers);
+    if let Some(a) = &sc.population.acquisition {
+        let _ = writeln!(
+            s,
+            "  acquisition {}/day (about {:.0} over the horizon), CAC {:.2}",
+            a.per_day,
+            sc.expected_acquired(),
+            a.cost_per_customer_cents as f64 / 100.0
+        );
+    }
+    for seg in &sc.population.segments {
+        let model = match seg.purchase {
+            PurchaseModel::BgNbd {
+                r, alpha, a, b, unit,
+            } => format!(
+                "bg-nbd r={r} alpha={alpha} a={a} b={b} per {u}: mean rate {:.3}/{u}, mean dropout p {:.3}",
+                r / alpha,
+                a / (a + b),
+                u = unit.as_str()
+            ),
+            PurchaseModel::ParetoNbd {
+                r, alpha, s: sh, beta, unit,
+            } => format!(
+                "pareto-nbd r={r} alpha={alpha} s={sh} beta={beta} per {u}: mean rate {:.3}/{u}",
+                r / alpha,
+                u = unit.as_str()
+            ),
+        };
+        let spend = match seg.spend {
+            SpendModel::GammaGamma { p, q, gamma } => {
+                format!("gamma-gamma p={p} q={q} gamma={gamma}")
+            }
+            SpendModel::LogNormal { mean, cv } => format!("lognormal mean={mean} cv={cv}"),
+            SpendModel::Fixed { value } => format!("fixed {value}"),
+        };
+        let _ = writeln!(
+            s,
+            "  segment `{}`: share {}, margin {}\n    purchase {}\n    spend    {} (mean order value {:.2})",
+            seg.name,
+            seg.share,
+            seg.margin,
+            model,
+            spend,
+            seg.spend.mean()
+        );
+    }
+    for (i, d) in sc.designs.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "  design `{}` ({}){}",
+            d.name,
+            d.kind.as_str(),
+            if i == sc.control { ", the control" } else { "" }
+        );
+    }
+    let customers = sc.population.customers as f64 + sc.expected_acquired();
+    let _ = writeln!(
+        s,
+        "  work       {:.0} customer timelines ({} replicates x {:.0} customers x {} designs)",
+        customers * f64::from(sc.replicates) * sc.designs.len() as f64,
+        sc.replicates,
+        customers,
+        sc.designs.len()
+    );
+    let _ = writeln!(s, "  output     output/{}/", sc.slug());
+    s
 }
 
 #[cfg(test)]

@@ -12,8 +12,14 @@
 
 pub mod ab;
 pub mod cli;
+pub mod engine;
 pub mod error;
 pub mod fit;
+pub mod metrics;
+pub mod population;
 pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod stats;
 
 pub use error::{Error, Result};

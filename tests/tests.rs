@@ -1,1 +1,11 @@
 //! Integration tests, compiled into one binary (see Cargo.toml `autotests = false`).
+
+// Helpers: scenario builders, running the binary, temporary folders.
+mod util;
+
+// Issue 2: engine against BG/NBD and Pareto/NBD closed forms.
+mod closed_form;
+// Issue 2: byte-identical results for any thread count; CLI contract.
+mod cli;
+// Issue 2: every kind of bad scenario gets a located error and writes nothing.
+mod bad_input;

@@ -7,5 +7,7 @@ pub struct AbArgs {}
 
 /// Entry point of `loyalsim ab`.
 pub fn run(_args: AbArgs) -> crate::Result<()> {
-    Err(crate::Error::Usage("`loyalsim ab` is not available in this build yet".into()))
+    Err(crate::Error::Usage(
+        "`loyalsim ab` is not available in this build yet".into(),
+    ))
 }

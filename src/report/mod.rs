@@ -1,4 +1,31 @@
 //! Reports: pure renderers from in-memory results to bytes, and the one atomic writer.
 
+pub mod csv;
 pub mod font;
+pub mod json;
+pub mod table;
 pub mod write;
+
+/// Round a reported value to 9 decimals: sums of cents divided by 100 carry binary noise
+/// (829827.7559999998) that says nothing and makes files harder to read and diff.
+pub fn round_reported(x: f64) -> f64 {
+    let r = (x * 1e9).round() / 1e9;
+    if r.is_finite() {
+        r
+    } else {
+        x
+    }
+}
+
+use crate::metrics::RunResults;
+use crate::scenario::Scenario;
+use write::OutputFiles;
+
+/// Render every output file of a run (nothing is written here).
+pub fn render_run(sc: &Scenario, r: &RunResults) -> OutputFiles {
+    let mut files = OutputFiles::new();
+    files.add("summary.json", json::render_summary(sc, r));
+    files.add("designs.csv", csv::render_designs(r));
+    files.add("timeseries.csv", csv::render_timeseries(sc, r));
+    files
+}

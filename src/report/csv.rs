@@ -1,0 +1,77 @@
+//! `designs.csv` and `timeseries.csv`: the run's numbers in flat tables.
+//!
+//! designs.csv: `design,kind,metric,mean,sd,ci95_lo,ci95_hi,vs_control_mean,
+//! vs_control_ci95_lo,vs_control_ci95_hi`, one row per design x metric.
+//! timeseries.csv: `design,period,start_day,end_day` then `<series>_mean,<series>_p05,
+//! <series>_p95` for every per-period series, one row per design x period.
+//! Empty cells are undefined values.
+
+use std::fmt::Write;
+
+use crate::metrics::{RunResults, PERIOD_METRICS, RUN_METRICS};
+use crate::scenario::Scenario;
+
+fn cell(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or(String::new(), |v| super::round_reported(v).to_string())
+}
+
+/// Quote a text cell if it needs it (RFC 4180).
+pub fn text(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Render designs.csv.
+pub fn render_designs(r: &RunResults) -> Vec<u8> {
+    let mut out = String::from(
+        "design,kind,metric,mean,sd,ci95_lo,ci95_hi,vs_control_mean,vs_control_ci95_lo,vs_control_ci95_hi\n",
+    );
+    for d in &r.designs {
+        for (i, name) in RUN_METRICS.iter().enumerate() {
+            let m = &d.metrics[i];
+            let v = &d.vs_control[i];
+            let _ = writeln!(
+                out,
+                "{},{},{},{},{},{},{},{},{},{}",
+                text(&d.name),
+                d.kind,
+                name,
+                cell(m.mean),
+                cell(m.sd),
+                cell(m.ci95.map(|c| c[0])),
+                cell(m.ci95.map(|c| c[1])),
+                cell(v.mean),
+                cell(v.ci95.map(|c| c[0])),
+                cell(v.ci95.map(|c| c[1])),
+            );
+        }
+    }
+    out.into_bytes()
+}
+
+/// Render timeseries.csv.
+pub fn render_timeseries(sc: &Scenario, r: &RunResults) -> Vec<u8> {
+    let mut out = String::from("design,period,start_day,end_day");
+    for m in PERIOD_METRICS {
+        let _ = write!(out, ",{m}_mean,{m}_p05,{m}_p95");
+    }
+    out.push('\n');
+    let len = sc.period.days();
+    let horizon = f64::from(sc.horizon_days);
+    for d in &r.designs {
+        for (p, series) in d.periods.iter().enumerate() {
+            let start = p as f64 * len;
+            let end = ((p + 1) as f64 * len).min(horizon);
+            let _ = write!(out, "{},{},{},{}", text(&d.name), p + 1, start, end);
+            for b in series {
+                let _ = write!(out, ",{},{},{}", cell(b.mean), cell(b.p05), cell(b.p95));
+            }
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}

@@ -1,0 +1,66 @@
+//! `summary.json`: the stable machine-readable contract of a run.
+//!
+//! Layout: `{"scenario": {"name", "sha256"}, "seed", "replicates", "horizon_days", "period",
+//! "control", "designs": [{"name", "kind", "metrics": {METRIC: {"mean", "sd", "ci95"}},
+//! "vs_control": {METRIC: {"mean", "ci95"}}}]}`. Keys keep their order; undefined values are
+//! `null`. No timestamps or durations, so identical inputs give identical bytes.
+
+use serde_json::{json, Map, Value};
+
+use crate::metrics::{RunResults, RUN_METRICS};
+use crate::scenario::Scenario;
+use crate::stats::Summary;
+
+fn num(x: Option<f64>) -> Value {
+    x.filter(|v| v.is_finite())
+        .map_or(Value::Null, |v| json!(super::round_reported(v)))
+}
+
+fn ci(c: Option<[f64; 2]>) -> Value {
+    c.map_or(Value::Null, |[lo, hi]| {
+        json!([num(Some(lo)), num(Some(hi))])
+    })
+}
+
+/// `{"mean", "sd", "ci95"}` of one metric.
+pub fn summary_value(s: &Summary) -> Value {
+    json!({"mean": num(s.mean), "sd": num(s.sd), "ci95": ci(s.ci95)})
+}
+
+/// `{"mean", "ci95"}` of a paired difference.
+pub fn diff_value(s: &Summary) -> Value {
+    json!({"mean": num(s.mean), "ci95": ci(s.ci95)})
+}
+
+/// The summary document as a JSON value.
+pub fn summary(sc: &Scenario, r: &RunResults) -> Value {
+    let designs: Vec<Value> = r
+        .designs
+        .iter()
+        .map(|d| {
+            let mut metrics = Map::new();
+            let mut vs = Map::new();
+            for (i, name) in RUN_METRICS.iter().enumerate() {
+                metrics.insert((*name).into(), summary_value(&d.metrics[i]));
+                vs.insert((*name).into(), diff_value(&d.vs_control[i]));
+            }
+            json!({"name": d.name, "kind": d.kind, "metrics": metrics, "vs_control": vs})
+        })
+        .collect();
+    json!({
+        "scenario": {"name": sc.name, "sha256": sc.sha256},
+        "seed": sc.seed,
+        "replicates": sc.replicates,
+        "horizon_days": sc.horizon_days,
+        "period": sc.period.as_str(),
+        "control": sc.control_design().name,
+        "designs": designs,
+    })
+}
+
+/// Render `summary.json` (pretty, newline-terminated).
+pub fn render_summary(sc: &Scenario, r: &RunResults) -> Vec<u8> {
+    let mut s = serde_json::to_string_pretty(&summary(sc, r)).expect("JSON values serialise");
+    s.push('\n');
+    s.into_bytes()
+}

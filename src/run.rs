@@ -1,0 +1,37 @@
+//! The run pipeline as a library call: scenario -> engine -> metrics -> rendered files.
+
+use crate::engine::{self, Progress};
+use crate::metrics::RunResults;
+use crate::report::{self, write::OutputFiles};
+use crate::scenario::Scenario;
+use crate::{Error, Result};
+
+/// How to run (what does not change the results).
+#[derive(Default)]
+pub struct RunOptions<'a> {
+    /// Worker threads; `None` uses rayon's default (one per core).
+    pub threads: Option<usize>,
+    /// Told how many customers finished, as work completes.
+    pub progress: Option<Progress<'a>>,
+}
+
+/// Simulate a scenario and derive all statistics.
+pub fn simulate(sc: &Scenario, opts: &RunOptions) -> Result<RunResults> {
+    let work = || engine::simulate(sc, opts.progress);
+    let tallies = match opts.threads {
+        None => work(),
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start {n} worker threads: {e}")))?
+            .install(work),
+    };
+    Ok(RunResults::from_tallies(sc, tallies))
+}
+
+/// Simulate and render every output file (nothing touches the disk).
+pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<(RunResults, OutputFiles)> {
+    let results = simulate(sc, opts)?;
+    let files = report::render_run(sc, &results);
+    Ok((results, files))
+}

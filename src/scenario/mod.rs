@@ -1,0 +1,521 @@
+//! Scenarios: the TOML file a user writes, parsed strictly and validated into the
+//! [`Scenario`] the engine alone accepts.
+//!
+//! Parsing happens in two steps (raw serde mirror, then `validate`), so that single values
+//! are rejected by the parser with their line and column, and checks across fields (shares
+//! summing to 1, a model's required parameters, unique names) run afterwards with the line
+//! found through the [`locate::Locator`].
+
+pub mod design;
+pub mod locate;
+pub mod raw;
+pub mod units;
+
+use std::path::Path;
+
+use sha2::{Digest, Sha256};
+
+pub use design::{Design, Kind};
+pub use raw::{Period, TimeUnit};
+
+use crate::{Error, Result};
+use locate::Locator;
+use raw::{PurchaseModelName, RawScenario, RawSegment, SpendModelName};
+
+/// The scenario compiled into the binary (`scenarios/default.toml`), run when no file is given.
+pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/default.toml");
+/// How the embedded default scenario is named in messages.
+pub const DEFAULT_ORIGIN: &str = "<embedded default scenario>";
+
+/// A validated scenario: everything a run needs, in engine units.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Scenario name (used for the output folder slug).
+    pub name: String,
+    /// Where it came from: a file path or [`DEFAULT_ORIGIN`].
+    pub origin: String,
+    /// SHA-256 of the scenario text, hex.
+    pub sha256: String,
+    /// Master seed.
+    pub seed: u64,
+    /// Independent Monte Carlo replicates.
+    pub replicates: u32,
+    /// Simulated days.
+    pub horizon_days: u32,
+    /// Reporting period of the time series.
+    pub period: Period,
+    /// Who the customers are.
+    pub population: Population,
+    /// Candidate designs; `designs[control]` is the baseline.
+    pub designs: Vec<Design>,
+    /// Index of the control design (the first with `kind = "none"`).
+    pub control: usize,
+}
+
+/// `[population]`, validated.
+#[derive(Debug, Clone)]
+pub struct Population {
+    /// Existing customers at day 0 (each makes a first purchase on day 0).
+    pub customers: u64,
+    /// Poisson arrivals of new customers, if any.
+    pub acquisition: Option<Acquisition>,
+    /// Segments; shares sum to 1.
+    pub segments: Vec<Segment>,
+}
+
+/// New customers arriving over time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acquisition {
+    /// Poisson arrival rate per day.
+    pub per_day: f64,
+    /// Acquisition cost (CAC) per new customer, in cents.
+    pub cost_per_customer_cents: i64,
+}
+
+/// A customer segment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    /// Unique name.
+    pub name: String,
+    /// Share of customers (initial and acquired).
+    pub share: f64,
+    /// Gross margin on revenue, in [0, 1].
+    pub margin: f64,
+    /// Purchase-count model.
+    pub purchase: PurchaseModel,
+    /// Order-value model.
+    pub spend: SpendModel,
+}
+
+/// Buy-till-you-die purchase models, parameters as published (rates per `unit`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum PurchaseModel {
+    /// BG/NBD (Fader, Hardie & Lee 2005): lambda ~ Gamma(r, rate alpha); after each repeat
+    /// purchase the customer drops out with probability p ~ Beta(a, b).
+    BgNbd {
+        /// Shape of the purchase-rate distribution.
+        r: f64,
+        /// Rate (inverse scale) of the purchase-rate distribution, in `unit`s.
+        alpha: f64,
+        /// Beta shape a of the dropout probability.
+        a: f64,
+        /// Beta shape b of the dropout probability.
+        b: f64,
+        /// Time unit of the rates.
+        unit: TimeUnit,
+    },
+    /// Pareto/NBD (Schmittlein, Morrison & Colombo 1987): lambda ~ Gamma(r, rate alpha);
+    /// lifetime ~ Exponential(mu), mu ~ Gamma(s, rate beta).
+    ParetoNbd {
+        /// Shape of the purchase-rate distribution.
+        r: f64,
+        /// Rate of the purchase-rate distribution, in `unit`s.
+        alpha: f64,
+        /// Shape of the dropout-rate distribution.
+        s: f64,
+        /// Rate of the dropout-rate distribution, in `unit`s.
+        beta: f64,
+        /// Time unit of the rates.
+        unit: TimeUnit,
+    },
+}
+
+/// Order-value models.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum SpendModel {
+    /// Gamma-gamma (Fader, Hardie & Lee 2005): order value ~ Gamma(p, rate nu) with a
+    /// per-customer nu ~ Gamma(q, rate gamma).
+    GammaGamma {
+        /// Shape of each order value.
+        p: f64,
+        /// Shape of the customer's nu.
+        q: f64,
+        /// Rate of the customer's nu.
+        gamma: f64,
+    },
+    /// Log-normal order values with the given mean and coefficient of variation.
+    LogNormal {
+        /// Mean order value.
+        mean: f64,
+        /// Coefficient of variation (sd / mean).
+        cv: f64,
+    },
+    /// Every order has this value.
+    Fixed {
+        /// Order value.
+        value: f64,
+    },
+}
+
+impl SpendModel {
+    /// Expected order value of a random customer (infinite for gamma-gamma with q <= 1).
+    pub fn mean(&self) -> f64 {
+        match *self {
+            SpendModel::GammaGamma { p, q, gamma } => {
+                if q > 1.0 {
+                    p * gamma / (q - 1.0)
+                } else {
+                    f64::INFINITY
+                }
+            }
+            SpendModel::LogNormal { mean, .. } => mean,
+            SpendModel::Fixed { value } => value,
+        }
+    }
+}
+
+/// Overrides from the command line, applied after validation.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Overrides {
+    /// `--seed`.
+    pub seed: Option<u64>,
+    /// `--replicates`.
+    pub replicates: Option<u32>,
+    /// `--customers`.
+    pub customers: Option<u64>,
+}
+
+impl Scenario {
+    /// Read and validate a scenario file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let src = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::parse(&src, &path.display().to_string())
+    }
+
+    /// The embedded default scenario.
+    pub fn embedded_default() -> Result<Self> {
+        Self::parse(DEFAULT_SCENARIO, DEFAULT_ORIGIN)
+    }
+
+    /// Parse and validate scenario text; `origin` names it in error messages.
+    pub fn parse(src: &str, origin: &str) -> Result<Self> {
+        let loc = Locator::new(src);
+        let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(&loc, origin, &e))?;
+        let sha256 = hex(&Sha256::digest(src.as_bytes()));
+        validate(raw, &loc, origin, sha256)
+    }
+
+    /// Apply command-line overrides, with the same limits as the file's fields.
+    pub fn apply(&mut self, o: Overrides) -> Result<()> {
+        if let Some(seed) = o.seed {
+            self.seed = seed;
+        }
+        if let Some(r) = o.replicates {
+            self.replicates = units::Replicates::try_from(i64::from(r))
+                .map_err(|m| Error::Usage(format!("--replicates {m}")))?
+                .0;
+        }
+        if let Some(c) = o.customers {
+            self.population.customers = i64::try_from(c)
+                .map_err(|_| format!("must be at most {}", units::MAX_CUSTOMERS))
+                .and_then(units::Customers::try_from)
+                .map_err(|m| Error::Usage(format!("--customers {m}")))?
+                .0;
+        }
+        Ok(())
+    }
+
+    /// The control design.
+    pub fn control_design(&self) -> &Design {
+        &self.designs[self.control]
+    }
+
+    /// A file-system friendly version of the name: lowercase ASCII letters, digits and `-`.
+    pub fn slug(&self) -> String {
+        slug(&self.name)
+    }
+
+    /// Expected number of acquired customers over the horizon.
+    pub fn expected_acquired(&self) -> f64 {
+        self.population
+            .acquisition
+            .as_ref()
+            .map_or(0.0, |a| a.per_day * f64::from(self.horizon_days))
+    }
+
+    /// Number of reporting periods (the last may be partial).
+    pub fn periods(&self) -> usize {
+        (f64::from(self.horizon_days) / self.period.days()).ceil() as usize
+    }
+}
+
+/// Lowercase, `-`-separated slug of a name (`"CDNOW-like store"` -> `cdnow-like-store`).
+pub fn slug(name: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+        } else if !s.ends_with('-') && !s.is_empty() {
+            s.push('-');
+        }
+    }
+    while s.ends_with('-') {
+        s.pop();
+    }
+    if s.is_empty() {
+        s.push_str("scenario");
+    }
+    s
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Turn a toml error into a located scenario error with the field path and the line text.
+pub fn toml_error(loc: &Locator, origin: &str, e: &toml::de::Error) -> Error {
+    let (line, field) = match e.span() {
+        Some(span) => (
+            Some(loc.line_of_offset(span.start)),
+            loc.field_at(span.start, span.end),
+        ),
+        None => (None, String::new()),
+    };
+    let mut message = e.message().trim().replace('\n', " ");
+    if let Some(l) = line {
+        let text = loc.line_text(l).trim();
+        if !text.is_empty() {
+            message.push_str(&format!("\n    {l} | {text}"));
+        }
+    }
+    Error::Scenario {
+        path: origin.to_string(),
+        line,
+        field: if field.is_empty() {
+            "(syntax)".into()
+        } else {
+            field
+        },
+        message,
+    }
+}
+
+/// Collects the context of cross-field checks so each error names file, field and line.
+pub(crate) struct Checker<'a> {
+    pub loc: &'a Locator<'a>,
+    pub origin: &'a str,
+}
+
+impl Checker<'_> {
+    pub fn err(&self, field: impl Into<String>, message: impl Into<String>) -> Error {
+        let field = field.into();
+        Error::Scenario {
+            path: self.origin.to_string(),
+            line: self.loc.line_of_field(&field),
+            field,
+            message: message.into(),
+        }
+    }
+
+    fn require<T>(&self, v: Option<T>, field: String, model: &str) -> Result<T> {
+        v.ok_or_else(|| self.err(field, format!("is required by model `{model}`")))
+    }
+
+    fn forbid<T>(&self, v: &Option<T>, field: String, model: &str, allowed: &str) -> Result<()> {
+        match v {
+            Some(_) => Err(self.err(
+                field,
+                format!("is not a parameter of model `{model}` (it takes {allowed})"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Result<Scenario> {
+    let ck = Checker { loc, origin };
+    if raw.name.trim().is_empty() {
+        return Err(ck.err("name", "must not be empty"));
+    }
+    let pop = &raw.population;
+    if pop.segments.is_empty() {
+        return Err(ck.err(
+            "population",
+            "needs at least one [[population.segments]] entry",
+        ));
+    }
+    let mut segments = Vec::with_capacity(pop.segments.len());
+    for (i, s) in pop.segments.iter().enumerate() {
+        let base = format!("population.segments[{i}]");
+        if s.name.trim().is_empty() {
+            return Err(ck.err(format!("{base}.name"), "must not be empty"));
+        }
+        if segments.iter().any(|x: &Segment| x.name == s.name) {
+            return Err(ck.err(
+                format!("{base}.name"),
+                format!(
+                    "segment name `{}` is used twice; names must be unique",
+                    s.name
+                ),
+            ));
+        }
+        segments.push(validate_segment(&ck, &base, s)?);
+    }
+    let total: f64 = segments.iter().map(|s| s.share).sum();
+    if (total - 1.0).abs() > 1e-6 {
+        return Err(ck.err(
+            "population.segments[0].share",
+            format!("segment shares must sum to 1, they sum to {total}"),
+        ));
+    }
+    let acquisition = match &pop.acquisition {
+        None => None,
+        Some(a) => {
+            if a.per_day.get() > 1e6 {
+                return Err(ck.err(
+                    "population.acquisition.per_day",
+                    format!("must be at most 1000000 per day, got {}", a.per_day.get()),
+                ));
+            }
+            Some(Acquisition {
+                per_day: a.per_day.get(),
+                cost_per_customer_cents: units::to_cents(
+                    a.cost_per_customer.map_or(0.0, |c| c.get()),
+                ),
+            })
+        }
+    };
+    if raw.designs.is_empty() {
+        return Err(ck.err(
+            "designs",
+            "needs at least one [[designs]] entry (a `kind = \"none\"` control to compare with)",
+        ));
+    }
+    let mut designs: Vec<Design> = Vec::with_capacity(raw.designs.len());
+    for (i, d) in raw.designs.iter().enumerate() {
+        let field = format!("designs[{i}].name");
+        if d.name.trim().is_empty() {
+            return Err(ck.err(field, "must not be empty"));
+        }
+        if designs.iter().any(|x| x.name == d.name) {
+            return Err(ck.err(
+                field,
+                format!(
+                    "design name `{}` is used twice; names must be unique",
+                    d.name
+                ),
+            ));
+        }
+        designs.push(design::validate(&ck, i, d)?);
+    }
+    let control = designs
+        .iter()
+        .position(|d| d.kind == Kind::None)
+        .ok_or_else(|| {
+            ck.err(
+                "designs[0].kind",
+                "needs a design with kind = \"none\": the control every other design is compared with",
+            )
+        })?;
+    let scenario = Scenario {
+        name: raw.name,
+        origin: origin.to_string(),
+        sha256,
+        seed: raw.seed.map_or(1, |s| s.0),
+        replicates: raw.replicates.map_or(20, |r| r.0),
+        horizon_days: raw.horizon_days.0,
+        period: raw.period.unwrap_or(Period::Month),
+        population: Population {
+            customers: pop.customers.0,
+            acquisition,
+            segments,
+        },
+        designs,
+        control,
+    };
+    if scenario.population.customers == 0 && scenario.expected_acquired() == 0.0 {
+        return Err(ck.err(
+            "population.customers",
+            "the population is empty: set customers > 0 or an acquisition rate > 0",
+        ));
+    }
+    if scenario.expected_acquired() > units::MAX_CUSTOMERS as f64 {
+        return Err(ck.err(
+            "population.acquisition.per_day",
+            format!(
+                "would bring about {:.0} customers over the horizon; at most {} are allowed",
+                scenario.expected_acquired(),
+                units::MAX_CUSTOMERS
+            ),
+        ));
+    }
+    Ok(scenario)
+}
+
+fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment> {
+    let p = &s.purchase;
+    let f = |k: &str| format!("{base}.purchase.{k}");
+    let unit = p.unit.unwrap_or(TimeUnit::Week);
+    let purchase = match p.model {
+        PurchaseModelName::BgNbd => {
+            let m = "bg-nbd";
+            ck.forbid(&p.s, f("s"), m, "r, alpha, a, b, unit")?;
+            ck.forbid(&p.beta, f("beta"), m, "r, alpha, a, b, unit")?;
+            PurchaseModel::BgNbd {
+                r: ck.require(p.r, f("r"), m)?.get(),
+                alpha: ck.require(p.alpha, f("alpha"), m)?.get(),
+                a: ck.require(p.a, f("a"), m)?.get(),
+                b: ck.require(p.b, f("b"), m)?.get(),
+                unit,
+            }
+        }
+        PurchaseModelName::ParetoNbd => {
+            let m = "pareto-nbd";
+            ck.forbid(&p.a, f("a"), m, "r, alpha, s, beta, unit")?;
+            ck.forbid(&p.b, f("b"), m, "r, alpha, s, beta, unit")?;
+            PurchaseModel::ParetoNbd {
+                r: ck.require(p.r, f("r"), m)?.get(),
+                alpha: ck.require(p.alpha, f("alpha"), m)?.get(),
+                s: ck.require(p.s, f("s"), m)?.get(),
+                beta: ck.require(p.beta, f("beta"), m)?.get(),
+                unit,
+            }
+        }
+    };
+    let sp = &s.spend;
+    let g = |k: &str| format!("{base}.spend.{k}");
+    let spend = match sp.model {
+        SpendModelName::GammaGamma => {
+            let m = "gamma-gamma";
+            ck.forbid(&sp.mean, g("mean"), m, "p, q, gamma")?;
+            ck.forbid(&sp.cv, g("cv"), m, "p, q, gamma")?;
+            SpendModel::GammaGamma {
+                p: ck.require(sp.p, g("p"), m)?.get(),
+                q: ck.require(sp.q, g("q"), m)?.get(),
+                gamma: ck.require(sp.gamma, g("gamma"), m)?.get(),
+            }
+        }
+        SpendModelName::Lognormal | SpendModelName::Fixed => {
+            let m = if sp.model == SpendModelName::Fixed {
+                "fixed"
+            } else {
+                "lognormal"
+            };
+            let allowed = if m == "fixed" { "mean" } else { "mean, cv" };
+            ck.forbid(&sp.p, g("p"), m, allowed)?;
+            ck.forbid(&sp.q, g("q"), m, allowed)?;
+            ck.forbid(&sp.gamma, g("gamma"), m, allowed)?;
+            let mean = ck.require(sp.mean, g("mean"), m)?.get();
+            if mean > 1e7 {
+                return Err(ck.err(g("mean"), format!("must be at most 10000000, got {mean}")));
+            }
+            if m == "fixed" {
+                ck.forbid(&sp.cv, g("cv"), m, allowed)?;
+                SpendModel::Fixed { value: mean }
+            } else {
+                let cv = ck.require(sp.cv, g("cv"), m)?.get();
+                if cv > 100.0 {
+                    return Err(ck.err(g("cv"), format!("must be at most 100, got {cv}")));
+                }
+                SpendModel::LogNormal { mean, cv }
+            }
+        }
+    };
+    Ok(Segment {
+        name: s.name.clone(),
+        share: s.share.get(),
+        margin: s.margin.get(),
+        purchase,
+        spend,
+    })
+}

@@ -1,0 +1,170 @@
+//! The serde mirror of the scenario TOML: field names and nesting exactly as users write
+//! them, unknown keys rejected. Values are checked one by one here (through the newtypes in
+//! `units`); checks across fields happen in `validate`.
+
+// Field docs: each field is the TOML key of the same name, documented in README.md
+// ("Scenario format"); repeating them here would only drift.
+#![allow(missing_docs)]
+
+use serde::Deserialize;
+
+use super::units::{Customers, HorizonDays, NonNegative, Positive, Probability, Replicates, Seed};
+
+/// Top level of a scenario file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    pub name: String,
+    pub seed: Option<Seed>,
+    pub replicates: Option<Replicates>,
+    pub horizon_days: HorizonDays,
+    pub period: Option<Period>,
+    pub population: RawPopulation,
+    pub designs: Vec<super::design::RawDesign>,
+}
+
+/// Reporting period of the time series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Period {
+    /// 7 days.
+    Week,
+    /// 365.25 / 12 days.
+    Month,
+    /// 365.25 / 4 days.
+    Quarter,
+}
+
+impl Period {
+    /// Length in days.
+    pub fn days(self) -> f64 {
+        match self {
+            Period::Week => 7.0,
+            Period::Month => 365.25 / 12.0,
+            Period::Quarter => 365.25 / 4.0,
+        }
+    }
+
+    /// Name as written in the scenario.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Week => "week",
+            Period::Month => "month",
+            Period::Quarter => "quarter",
+        }
+    }
+}
+
+/// `[population]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPopulation {
+    pub customers: Customers,
+    pub acquisition: Option<RawAcquisition>,
+    pub segments: Vec<RawSegment>,
+}
+
+/// `[population.acquisition]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAcquisition {
+    pub per_day: NonNegative,
+    #[serde(default)]
+    pub cost_per_customer: Option<NonNegative>,
+}
+
+/// One `[[population.segments]]` entry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSegment {
+    pub name: String,
+    pub share: Probability,
+    pub margin: Probability,
+    pub purchase: RawPurchase,
+    pub spend: RawSpend,
+}
+
+/// Time unit the purchase-model rates are expressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeUnit {
+    /// 1 day.
+    Day,
+    /// 7 days (the unit of the published CDNOW fits).
+    Week,
+    /// 365.25 / 12 days.
+    Month,
+    /// 365.25 days.
+    Year,
+}
+
+impl TimeUnit {
+    /// Name as written in the scenario.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TimeUnit::Day => "day",
+            TimeUnit::Week => "week",
+            TimeUnit::Month => "month",
+            TimeUnit::Year => "year",
+        }
+    }
+
+    /// Length in days.
+    pub fn days(self) -> f64 {
+        match self {
+            TimeUnit::Day => 1.0,
+            TimeUnit::Week => 7.0,
+            TimeUnit::Month => 365.25 / 12.0,
+            TimeUnit::Year => 365.25,
+        }
+    }
+}
+
+/// Purchase (transaction-count) model names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PurchaseModelName {
+    /// Fader, Hardie & Lee (2005).
+    BgNbd,
+    /// Schmittlein, Morrison & Colombo (1987).
+    ParetoNbd,
+}
+
+/// `purchase = { model = ..., ... }`: a flat table so that every value error carries its own
+/// line and column; which keys a model needs is checked in `validate`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPurchase {
+    pub model: PurchaseModelName,
+    pub r: Option<Positive>,
+    pub alpha: Option<Positive>,
+    pub a: Option<Positive>,
+    pub b: Option<Positive>,
+    pub s: Option<Positive>,
+    pub beta: Option<Positive>,
+    pub unit: Option<TimeUnit>,
+}
+
+/// Spend (order value) model names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpendModelName {
+    /// Fader, Hardie & Lee (2005) gamma-gamma.
+    GammaGamma,
+    /// Log-normal order values given by mean and coefficient of variation.
+    Lognormal,
+    /// Every order has the same value.
+    Fixed,
+}
+
+/// `spend = { model = ..., ... }`, flat like [`RawPurchase`].
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSpend {
+    pub model: SpendModelName,
+    pub p: Option<Positive>,
+    pub q: Option<Positive>,
+    pub gamma: Option<Positive>,
+    pub mean: Option<Positive>,
+    pub cv: Option<NonNegative>,
+}

@@ -1,0 +1,125 @@
+//! CLI contract: outputs, determinism across thread counts, defaults.
+
+use std::fs;
+
+use crate::util::{loyalsim, one_segment};
+
+fn write_scenario(dir: &std::path::Path) -> std::path::PathBuf {
+    let path = dir.join("s.toml");
+    let mut src = one_segment(
+        "{ model = \"bg-nbd\", r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, unit = \"week\" }",
+        3000,
+        6,
+        365,
+    );
+    src = src.replace(
+        "[[population.segments]]",
+        "[population.acquisition]\nper_day = 4.0\ncost_per_customer = 20.0\n[[population.segments]]",
+    );
+    fs::write(&path, src).unwrap();
+    path
+}
+
+#[test]
+fn threads_do_not_change_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_scenario(dir.path());
+    let s = s.to_str().unwrap();
+    for (threads, out) in [("1", "t1"), ("2", "t2"), ("3", "t3")] {
+        let o = loyalsim(dir.path(), &["run", s, "--threads", threads, "--out", out]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for f in ["summary.json", "designs.csv", "timeseries.csv"] {
+        let a = fs::read(dir.path().join("t1").join(f)).unwrap();
+        for other in ["t2", "t3"] {
+            let b = fs::read(dir.path().join(other).join(f)).unwrap();
+            assert!(a == b, "{f} differs between --threads 1 and {other}");
+        }
+    }
+}
+
+#[test]
+fn summary_json_has_the_contracted_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_scenario(dir.path());
+    let o = loyalsim(dir.path(), &["run", s.to_str().unwrap(), "--seed", "9"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("output").join("one-segment");
+    let v: serde_json::Value =
+        serde_json::from_slice(&fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(v["seed"], 9);
+    assert_eq!(v["replicates"], 6);
+    assert_eq!(v["horizon_days"], 365);
+    assert_eq!(v["scenario"]["name"], "one segment");
+    assert_eq!(v["scenario"]["sha256"].as_str().unwrap().len(), 64);
+    let d = &v["designs"][0];
+    assert_eq!(d["name"], "control");
+    assert_eq!(d["kind"], "none");
+    for m in loyalsim::metrics::RUN_METRICS {
+        let stat = &d["metrics"][m];
+        assert!(stat["mean"].is_number(), "{m}: {stat}");
+        assert!(stat["sd"].is_number(), "{m}: {stat}");
+        assert_eq!(stat["ci95"].as_array().unwrap().len(), 2, "{m}");
+        assert!(d["vs_control"][m]["mean"].is_number(), "{m}");
+    }
+    // Identities between metrics.
+    let mean = |m: &str| d["metrics"][m]["mean"].as_f64().unwrap();
+    assert!((mean("aov") - mean("revenue") / mean("orders")).abs() < 0.05);
+    let customers = mean("customers_initial") + mean("customers_acquired");
+    assert!((mean("purchase_frequency") - mean("orders") / customers).abs() < 1e-3);
+    assert_eq!(mean("customers_initial"), 3000.0);
+    assert!((mean("acquisition_cost") - 20.0 * mean("customers_acquired")).abs() < 1e-6);
+    // Acquired customers: Poisson(4 x 365) per replicate.
+    assert!((mean("customers_acquired") - 1460.0).abs() < 4.0 * (1460.0f64 / 6.0).sqrt());
+    let csv = fs::read_to_string(out.join("timeseries.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        1 + 12,
+        "12 monthly periods in 365 days"
+    );
+    let designs = fs::read_to_string(out.join("designs.csv")).unwrap();
+    assert_eq!(
+        designs.lines().count(),
+        1 + loyalsim::metrics::RUN_METRICS.len()
+    );
+    // Same inputs, same bytes.
+    let first = fs::read(out.join("summary.json")).unwrap();
+    let o = loyalsim(dir.path(), &["run", s.to_str().unwrap(), "--seed", "9"]);
+    assert!(o.status.success());
+    assert_eq!(first, fs::read(out.join("summary.json")).unwrap());
+}
+
+#[test]
+fn period_series_add_up_to_totals() {
+    let sc = crate::util::scenario(
+        &std::fs::read_to_string(write_scenario(&tempfile::tempdir().unwrap().keep())).unwrap(),
+    );
+    let res = crate::util::run(&sc);
+    for rep in &res.tallies {
+        let t = &rep[0];
+        let orders: u64 = t.periods.iter().map(|p| p.orders).sum();
+        let revenue: i64 = t.periods.iter().map(|p| p.revenue_cents).sum();
+        let new: u64 = t.periods.iter().map(|p| p.new_customers).sum();
+        let churned: u64 = t.periods.iter().map(|p| p.churned).sum();
+        assert_eq!(orders, t.orders);
+        assert_eq!(revenue, t.revenue_cents);
+        assert_eq!(new, t.customers_acquired);
+        assert_eq!(churned, t.churned);
+        assert_eq!(*t.active_by_period().last().unwrap(), t.active_end());
+        assert_eq!(t.orders, t.customers() + t.repeat_orders);
+    }
+}
+
+#[test]
+fn default_scenario_is_embedded_and_checks() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = loyalsim(dir.path(), &["check"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("is valid"), "{text}");
+    assert!(!dir.path().join("output").exists(), "check writes nothing");
+    let o = loyalsim(dir.path(), &["--help"]);
+    assert!(o.status.success());
+    let o = loyalsim(dir.path(), &["run", "--help"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("--replicates"));
+}

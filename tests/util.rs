@@ -1,0 +1,50 @@
+//! Shared test helpers.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use loyalsim::metrics::RunResults;
+use loyalsim::run::{simulate, RunOptions};
+use loyalsim::scenario::Scenario;
+
+/// Parse a scenario from text (panics with the error: tests only).
+pub fn scenario(src: &str) -> Scenario {
+    Scenario::parse(src, "test.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Simulate in-process.
+pub fn run(sc: &Scenario) -> RunResults {
+    simulate(sc, &RunOptions::default()).expect("simulation runs")
+}
+
+/// Run the binary with `args` in `dir`.
+pub fn loyalsim(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_loyalsim"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+/// A one-segment scenario with the given purchase model, spend and population.
+pub fn one_segment(purchase: &str, customers: u64, replicates: u32, horizon_days: u32) -> String {
+    format!(
+        r#"name = "one segment"
+seed = 7
+replicates = {replicates}
+horizon_days = {horizon_days}
+period = "month"
+[population]
+customers = {customers}
+[[population.segments]]
+name = "all"
+share = 1.0
+margin = 0.3
+purchase = {purchase}
+spend = {{ model = "gamma-gamma", p = 6.25, q = 3.74, gamma = 15.44 }}
+[[designs]]
+name = "control"
+kind = "none"
+"#
+    )
+}
