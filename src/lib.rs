@@ -17,6 +17,7 @@ pub mod error;
 pub mod fit;
 pub mod metrics;
 pub mod population;
+pub mod program;
 pub mod report;
 pub mod run;
 pub mod scenario;

@@ -22,7 +22,30 @@ pub struct PeriodTally {
     pub margin_cents: i64,
     /// Customers who became inactive in the period.
     pub churned: u64,
+    /// Acquisition cost in cents (acquired and referred customers).
+    pub acquisition_cost_cents: i64,
+    /// Cost of rewards redeemed, cents.
+    pub reward_cost_cents: i64,
+    /// Program running costs, cents.
+    pub program_cost_cents: i64,
+    /// Membership fees, cents.
+    pub fee_revenue_cents: i64,
+    /// Members who joined in the period.
+    pub members_joined: u64,
+    /// Members who left (lapsed, or dropped out) in the period.
+    pub members_left: u64,
+    /// Points issued in the period.
+    pub points_issued: u64,
+    /// Points redeemed in the period.
+    pub points_redeemed: u64,
+    /// Points expired in the period.
+    pub points_expired: u64,
+    /// Net change of active members per tier level in the period.
+    pub tier_delta: [i64; MAX_TIERS],
 }
+
+/// Most tier levels a design may have.
+pub const MAX_TIERS: usize = 16;
 
 impl AddAssign<&PeriodTally> for PeriodTally {
     fn add_assign(&mut self, o: &PeriodTally) {
@@ -31,6 +54,29 @@ impl AddAssign<&PeriodTally> for PeriodTally {
         self.revenue_cents += o.revenue_cents;
         self.margin_cents += o.margin_cents;
         self.churned += o.churned;
+        self.acquisition_cost_cents += o.acquisition_cost_cents;
+        self.reward_cost_cents += o.reward_cost_cents;
+        self.program_cost_cents += o.program_cost_cents;
+        self.fee_revenue_cents += o.fee_revenue_cents;
+        self.members_joined += o.members_joined;
+        self.members_left += o.members_left;
+        self.points_issued += o.points_issued;
+        self.points_redeemed += o.points_redeemed;
+        self.points_expired += o.points_expired;
+        for (a, b) in self.tier_delta.iter_mut().zip(&o.tier_delta) {
+            *a += b;
+        }
+    }
+}
+
+impl PeriodTally {
+    /// Net profit of the period, cents.
+    pub fn net_profit_cents(&self) -> i64 {
+        self.margin_cents
+            - self.acquisition_cost_cents
+            - self.reward_cost_cents
+            - self.program_cost_cents
+            + self.fee_revenue_cents
     }
 }
 
@@ -53,6 +99,39 @@ pub struct Tally {
     pub acquisition_cost_cents: i64,
     /// Customers who became inactive before the horizon.
     pub churned: u64,
+    /// Customers brought in by referrals (also counted in `customers_acquired`).
+    pub customers_referred: u64,
+    /// Customers who ever enrolled.
+    pub members: u64,
+    /// Points (or cents of store credit) issued.
+    pub points_issued: u64,
+    /// Points redeemed.
+    pub points_redeemed: u64,
+    /// Points expired.
+    pub points_expired: u64,
+    /// Points spendable at the horizon.
+    pub points_outstanding: u64,
+    /// Points earned but still in their pending period at the horizon.
+    pub points_pending: u64,
+    /// Points (spendable or pending) held at the horizon by customers who have dropped
+    /// out: they will never be redeemed (known to the simulator, not to a real merchant).
+    pub points_stranded: u64,
+    /// Rewards redeemed (catalogue rewards, cash redemptions, punch-card rewards).
+    pub rewards_redeemed: u64,
+    /// Cost of rewards to the merchant, cents (includes referral rewards and fraud).
+    pub reward_cost_cents: i64,
+    /// Program running costs, cents (launch, platform, per member, free shipping).
+    pub program_cost_cents: i64,
+    /// Membership fees collected, cents.
+    pub fee_revenue_cents: i64,
+    /// Discounts given on orders, cents (already deducted from revenue).
+    pub discount_cents: i64,
+    /// Punch cards completed (legitimately or not).
+    pub cards_completed: u64,
+    /// Customers who completed at least one punch card.
+    pub card_completers: u64,
+    /// Cost of fraudulent punch-card rewards, cents (part of reward cost).
+    pub fraud_cost_cents: i64,
     /// Per reporting period.
     pub periods: Vec<PeriodTally>,
 }
@@ -76,9 +155,52 @@ impl Tally {
         self.customers() - self.churned
     }
 
-    /// Net profit in cents.
+    /// Net profit in cents: gross margin - acquisition cost - reward cost - program cost
+    /// + fee revenue.
     pub fn net_profit_cents(&self) -> i64 {
-        self.margin_cents - self.acquisition_cost_cents
+        self.margin_cents
+            - self.acquisition_cost_cents
+            - self.reward_cost_cents
+            - self.program_cost_cents
+            + self.fee_revenue_cents
+    }
+
+    /// Members at the end of each period (enrolled, not lapsed, not dropped out).
+    pub fn members_by_period(&self) -> Vec<u64> {
+        let mut m: i64 = 0;
+        self.periods
+            .iter()
+            .map(|p| {
+                m += p.members_joined as i64 - p.members_left as i64;
+                m.max(0) as u64
+            })
+            .collect()
+    }
+
+    /// Points outstanding (spendable or pending) at the end of each period.
+    pub fn points_by_period(&self) -> Vec<i64> {
+        let mut b: i64 = 0;
+        self.periods
+            .iter()
+            .map(|p| {
+                b += p.points_issued as i64 - p.points_redeemed as i64 - p.points_expired as i64;
+                b
+            })
+            .collect()
+    }
+
+    /// Whether the points ledger balances: issued = redeemed + expired + outstanding +
+    /// pending, in total and period by period.
+    pub fn ledger_balances(&self) -> bool {
+        let sum = |f: fn(&PeriodTally) -> u64| self.periods.iter().map(f).sum::<u64>();
+        self.points_issued
+            == self.points_redeemed
+                + self.points_expired
+                + self.points_outstanding
+                + self.points_pending
+            && sum(|p| p.points_issued) == self.points_issued
+            && sum(|p| p.points_redeemed) == self.points_redeemed
+            && sum(|p| p.points_expired) == self.points_expired
     }
 
     /// Active customers at the end of each period.
@@ -104,6 +226,22 @@ impl AddAssign<&Tally> for Tally {
         self.margin_cents += o.margin_cents;
         self.acquisition_cost_cents += o.acquisition_cost_cents;
         self.churned += o.churned;
+        self.customers_referred += o.customers_referred;
+        self.members += o.members;
+        self.points_issued += o.points_issued;
+        self.points_redeemed += o.points_redeemed;
+        self.points_expired += o.points_expired;
+        self.points_outstanding += o.points_outstanding;
+        self.points_pending += o.points_pending;
+        self.points_stranded += o.points_stranded;
+        self.rewards_redeemed += o.rewards_redeemed;
+        self.reward_cost_cents += o.reward_cost_cents;
+        self.program_cost_cents += o.program_cost_cents;
+        self.fee_revenue_cents += o.fee_revenue_cents;
+        self.discount_cents += o.discount_cents;
+        self.cards_completed += o.cards_completed;
+        self.card_completers += o.card_completers;
+        self.fraud_cost_cents += o.fraud_cost_cents;
         if self.periods.len() < o.periods.len() {
             self.periods.resize(o.periods.len(), PeriodTally::default());
         }
@@ -121,6 +259,7 @@ pub const RUN_METRICS: &[&str] = &[
     "gross_margin",
     "acquisition_cost",
     "net_profit",
+    "net_profit_after_liability",
     "customers_initial",
     "customers_acquired",
     "customers_active_end",
@@ -130,6 +269,28 @@ pub const RUN_METRICS: &[&str] = &[
     "crr",
     "clv_textbook",
     "clv_simulated",
+    "members",
+    "adoption_rate",
+    "points_issued",
+    "points_redeemed",
+    "points_expired",
+    "points_outstanding",
+    "points_pending",
+    "redemption_rate",
+    "breakage_rate",
+    "points_liability",
+    "rewards_redeemed",
+    "reward_cost",
+    "program_cost",
+    "fee_revenue",
+    "discount_given",
+    "customers_referred",
+    "cards_completed",
+    "card_completion_rate",
+    "fraud_cost",
+    "incremental_revenue",
+    "incremental_net_profit",
+    "roi",
 ];
 
 fn cents(c: i64) -> f64 {
@@ -140,9 +301,16 @@ fn ratio(num: f64, den: f64) -> Option<f64> {
     (den != 0.0).then(|| num / den).filter(|x| x.is_finite())
 }
 
-/// The metrics of one design in one replicate, in [`RUN_METRICS`] order. `None` marks a
-/// metric undefined for this replicate (e.g. AOV with no orders).
-pub fn run_metrics(t: &Tally, sc: &Scenario) -> Vec<Option<f64>> {
+/// The metrics of one design in one replicate, in [`RUN_METRICS`] order, given the
+/// control's tally of the same replicate (for the paired incremental figures) and the
+/// design's cost of one outstanding point in cents. `None` marks a metric undefined for
+/// this replicate (e.g. AOV with no orders).
+pub fn run_metrics(
+    t: &Tally,
+    control: &Tally,
+    cost_per_point: f64,
+    sc: &Scenario,
+) -> Vec<Option<f64>> {
     let customers = t.customers() as f64;
     let years = f64::from(sc.horizon_days) / 365.25;
     let revenue = cents(t.revenue_cents);
@@ -160,6 +328,10 @@ pub fn run_metrics(t: &Tally, sc: &Scenario) -> Vec<Option<f64>> {
         }
         _ => None,
     };
+    let issued = t.points_issued as f64;
+    let held = (t.points_outstanding + t.points_pending) as f64;
+    let incremental_profit = cents(t.net_profit_cents() - control.net_profit_cents());
+    let spend = cents(t.reward_cost_cents + t.program_cost_cents + t.discount_cents);
     vec![
         Some(t.orders as f64),
         Some(t.repeat_orders as f64),
@@ -167,6 +339,8 @@ pub fn run_metrics(t: &Tally, sc: &Scenario) -> Vec<Option<f64>> {
         Some(margin),
         Some(cents(t.acquisition_cost_cents)),
         Some(cents(t.net_profit_cents())),
+        // Accrual view: outstanding points are a liability at their cost to the merchant.
+        Some(cents(t.net_profit_cents()) - held * cost_per_point / 100.0),
         Some(t.customers_initial as f64),
         Some(t.customers_acquired as f64),
         Some(t.active_end() as f64),
@@ -181,6 +355,32 @@ pub fn run_metrics(t: &Tally, sc: &Scenario) -> Vec<Option<f64>> {
         .map(|x| x * 100.0),
         clv_textbook,
         ratio(margin, customers),
+        Some(t.members as f64),
+        ratio(t.members as f64, customers),
+        Some(issued),
+        Some(t.points_redeemed as f64),
+        Some(t.points_expired as f64),
+        Some(t.points_outstanding as f64),
+        Some(t.points_pending as f64),
+        ratio(t.points_redeemed as f64, issued),
+        // Breakage the simulator can already see: expired points plus points held by
+        // customers who have dropped out (they will never redeem them).
+        ratio((t.points_expired + t.points_stranded) as f64, issued),
+        Some(held * cost_per_point / 100.0),
+        Some(t.rewards_redeemed as f64),
+        Some(cents(t.reward_cost_cents)),
+        Some(cents(t.program_cost_cents)),
+        Some(cents(t.fee_revenue_cents)),
+        Some(cents(t.discount_cents)),
+        Some(t.customers_referred as f64),
+        Some(t.cards_completed as f64),
+        ratio(t.card_completers as f64, t.members as f64),
+        Some(cents(t.fraud_cost_cents)),
+        Some(cents(t.revenue_cents - control.revenue_cents)),
+        Some(incremental_profit),
+        // ROI: incremental net profit per unit of program spend (rewards, running costs,
+        // discounts); undefined for a design that spends nothing.
+        ratio(incremental_profit, spend),
     ]
 }
 
@@ -193,18 +393,35 @@ pub const PERIOD_METRICS: &[&str] = &[
     "gross_margin",
     "churned_customers",
     "crr",
+    "members",
+    "points_outstanding",
+    "points_liability",
+    "reward_cost",
+    "program_cost",
+    "fee_revenue",
+    "net_profit",
+    "cumulative_net_profit",
+    "cumulative_incremental_net_profit",
 ];
 
 /// Per-period metrics of one design in one replicate: `[period][PERIOD_METRICS]`.
-pub fn period_metrics(t: &Tally) -> Vec<Vec<Option<f64>>> {
+pub fn period_metrics(t: &Tally, control: &Tally, cost_per_point: f64) -> Vec<Vec<Option<f64>>> {
     let active = t.active_by_period();
+    let members = t.members_by_period();
+    let points = t.points_by_period();
     let mut start = t.customers_initial;
+    let mut cumulative = 0i64;
+    let mut cumulative_control = 0i64;
     t.periods
         .iter()
-        .zip(active)
-        .map(|(p, end)| {
+        .zip(&control.periods)
+        .enumerate()
+        .map(|(i, (p, cp))| {
+            let end = active[i];
             let crr = ratio(end as f64 - p.new_customers as f64, start as f64).map(|x| x * 100.0);
             start = end;
+            cumulative += p.net_profit_cents();
+            cumulative_control += cp.net_profit_cents();
             vec![
                 Some(end as f64),
                 Some(p.new_customers as f64),
@@ -213,9 +430,48 @@ pub fn period_metrics(t: &Tally) -> Vec<Vec<Option<f64>>> {
                 Some(cents(p.margin_cents)),
                 Some(p.churned as f64),
                 crr,
+                Some(members[i] as f64),
+                Some(points[i] as f64),
+                Some(points[i] as f64 * cost_per_point / 100.0),
+                Some(cents(p.reward_cost_cents)),
+                Some(cents(p.program_cost_cents)),
+                Some(cents(p.fee_revenue_cents)),
+                Some(cents(p.net_profit_cents())),
+                Some(cents(cumulative)),
+                Some(cents(cumulative - cumulative_control)),
             ]
         })
         .collect()
+}
+
+/// Active members per tier level at the end of each period: `[period][level]`.
+pub fn tier_mix(t: &Tally, levels: usize) -> Vec<Vec<i64>> {
+    let mut acc = vec![0i64; levels];
+    t.periods
+        .iter()
+        .map(|p| {
+            for (a, d) in acc.iter_mut().zip(&p.tier_delta) {
+                *a += d;
+            }
+            acc.clone()
+        })
+        .collect()
+}
+
+/// Months until the cumulative incremental net profit turns positive for good: the end of
+/// the first period after which it stays > 0 to the horizon. `None` means never (within
+/// the horizon).
+pub fn payback_months(cumulative: &[Option<f64>], period_days: f64) -> Option<f64> {
+    let mut first_positive: Option<usize> = None;
+    for (i, x) in cumulative.iter().enumerate() {
+        match x {
+            Some(v) if *v > 0.0 => {
+                first_positive.get_or_insert(i);
+            }
+            _ => first_positive = None,
+        }
+    }
+    first_positive.map(|i| (i + 1) as f64 * period_days / (365.25 / 12.0))
 }
 
 /// Statistics of one design across replicates.
@@ -231,6 +487,13 @@ pub struct DesignStats {
     pub vs_control: Vec<Summary>,
     /// Per period, per series (in [`PERIOD_METRICS`] order): mean, 5% and 95% quantiles.
     pub periods: Vec<Vec<stats::Band>>,
+    /// Tier names and, per period and level, the active members (mean, 5%, 95%).
+    pub tiers: Option<(Vec<String>, Vec<Vec<stats::Band>>)>,
+    /// Payback of the mean cumulative incremental net profit, months (`None`: never).
+    pub payback_months: Option<f64>,
+    /// Share of replicates whose cumulative incremental net profit never turns positive
+    /// for good.
+    pub payback_never_share: f64,
 }
 
 /// Results of a run: the tallies of every replicate and design, and their statistics.
@@ -245,15 +508,30 @@ pub struct RunResults {
 impl RunResults {
     /// Derive every statistic from the tallies of a finished run.
     pub fn from_tallies(sc: &Scenario, tallies: Vec<Vec<Tally>>) -> Self {
+        let cpp: Vec<f64> = sc.designs.iter().map(|d| d.cost_per_point()).collect();
         let per_rep: Vec<Vec<Vec<Option<f64>>>> = tallies
             .iter()
-            .map(|reps| reps.iter().map(|t| run_metrics(t, sc)).collect())
+            .map(|reps| {
+                reps.iter()
+                    .enumerate()
+                    .map(|(d, t)| run_metrics(t, &reps[sc.control], cpp[d], sc))
+                    .collect()
+            })
             .collect();
         let per_period: Vec<Vec<Vec<Vec<Option<f64>>>>> = tallies
             .iter()
-            .map(|reps| reps.iter().map(period_metrics).collect())
+            .map(|reps| {
+                reps.iter()
+                    .enumerate()
+                    .map(|(d, t)| period_metrics(t, &reps[sc.control], cpp[d]))
+                    .collect()
+            })
             .collect();
         let n_periods = sc.periods();
+        let cum_inc = PERIOD_METRICS
+            .iter()
+            .position(|m| *m == "cumulative_incremental_net_profit")
+            .expect("series exists");
         let designs = sc
             .designs
             .iter()
@@ -275,7 +553,7 @@ impl RunResults {
                         stats::summarize(&diffs)
                     })
                     .collect();
-                let periods = (0..n_periods)
+                let periods: Vec<Vec<stats::Band>> = (0..n_periods)
                     .map(|p| {
                         (0..PERIOD_METRICS.len())
                             .map(|m| {
@@ -286,12 +564,43 @@ impl RunResults {
                             .collect()
                     })
                     .collect();
+                let tiers = design.tiers.as_ref().map(|t| {
+                    let names: Vec<String> = t.levels.iter().map(|l| l.name.clone()).collect();
+                    let mixes: Vec<Vec<Vec<i64>>> = tallies
+                        .iter()
+                        .map(|r| tier_mix(&r[d], names.len()))
+                        .collect();
+                    let bands = (0..n_periods)
+                        .map(|p| {
+                            (0..names.len())
+                                .map(|l| {
+                                    let xs: Vec<Option<f64>> =
+                                        mixes.iter().map(|m| Some(m[p][l] as f64)).collect();
+                                    stats::band(&xs)
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    (names, bands)
+                });
+                let mean_curve: Vec<Option<f64>> =
+                    periods.iter().map(|p| p[cum_inc].mean).collect();
+                let never = per_period
+                    .iter()
+                    .filter(|r| {
+                        let curve: Vec<Option<f64>> = r[d].iter().map(|p| p[cum_inc]).collect();
+                        payback_months(&curve, sc.period.days()).is_none()
+                    })
+                    .count();
                 DesignStats {
                     name: design.name.clone(),
                     kind: design.kind.as_str(),
                     metrics,
                     vs_control,
                     periods,
+                    tiers,
+                    payback_months: payback_months(&mean_curve, sc.period.days()),
+                    payback_never_share: never as f64 / per_period.len().max(1) as f64,
                 }
             })
             .collect();

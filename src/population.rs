@@ -19,6 +19,8 @@ pub struct Customer {
     pub arrival: f64,
     /// Whether the customer was acquired during the horizon (and so cost CAC).
     pub acquired: bool,
+    /// Whether the customer came through a referral (then `acquired` too).
+    pub referred: bool,
     /// Purchase rate per day while active.
     pub lambda: f64,
     /// How the customer stops buying.
@@ -178,6 +180,7 @@ impl SegmentSampler {
             segment,
             arrival,
             acquired,
+            referred: false,
             lambda,
             dropout,
             spend,

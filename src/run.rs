@@ -13,11 +13,18 @@ pub struct RunOptions<'a> {
     pub threads: Option<usize>,
     /// Told how many customers finished, as work completes.
     pub progress: Option<Progress<'a>>,
+    /// Simulate each design on independent customers instead of the same ones (only to
+    /// measure what common random numbers buy; results are then unpaired).
+    pub independent_streams: bool,
 }
 
 /// Simulate a scenario and derive all statistics.
 pub fn simulate(sc: &Scenario, opts: &RunOptions) -> Result<RunResults> {
-    let work = || engine::simulate(sc, opts.progress);
+    let work = || {
+        let mut ctx = engine::customer::Context::new(sc);
+        ctx.common_random_numbers = !opts.independent_streams;
+        engine::simulate_with(&ctx, opts.progress)
+    };
     let tallies = match opts.threads {
         None => work(),
         Some(n) => rayon::ThreadPoolBuilder::new()

@@ -55,13 +55,30 @@ fn summary_json_has_the_contracted_keys() {
     let d = &v["designs"][0];
     assert_eq!(d["name"], "control");
     assert_eq!(d["kind"], "none");
+    // Every metric key is there; those a control has no value for (redemption rate,
+    // ROI, ...) are null, never NaN.
+    let undefined_for_control = [
+        "redemption_rate",
+        "breakage_rate",
+        "card_completion_rate",
+        "roi",
+    ];
     for m in loyalsim::metrics::RUN_METRICS {
         let stat = &d["metrics"][m];
+        assert!(
+            stat.get("mean").is_some() && stat.get("sd").is_some() && stat.get("ci95").is_some(),
+            "{m}: {stat}"
+        );
+        if undefined_for_control.contains(m) {
+            assert!(stat["mean"].is_null(), "{m}: {stat}");
+            continue;
+        }
         assert!(stat["mean"].is_number(), "{m}: {stat}");
         assert!(stat["sd"].is_number(), "{m}: {stat}");
         assert_eq!(stat["ci95"].as_array().unwrap().len(), 2, "{m}");
         assert!(d["vs_control"][m]["mean"].is_number(), "{m}");
     }
+    assert_eq!(d["payback"]["months"], "never");
     // Identities between metrics.
     let mean = |m: &str| d["metrics"][m]["mean"].as_f64().unwrap();
     assert!((mean("aov") - mean("revenue") / mean("orders")).abs() < 0.05);
@@ -122,4 +139,23 @@ fn default_scenario_is_embedded_and_checks() {
     assert!(o.status.success());
     let o = loyalsim(dir.path(), &["run", "--help"]);
     assert!(String::from_utf8_lossy(&o.stdout).contains("--replicates"));
+}
+
+#[test]
+fn every_shipped_scenario_validates() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let mut n = 0;
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let text = fs::read_to_string(&path).unwrap();
+            // Sweep and experiment files have their own formats.
+            if text.contains("[[population.segments]]") {
+                loyalsim::scenario::Scenario::from_file(&path)
+                    .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 1);
 }

@@ -9,3 +9,5 @@ mod closed_form;
 mod cli;
 // Issue 2: every kind of bad scenario gets a located error and writes nothing.
 mod bad_input;
+// Issue 3: program designs, the ledger identity, neutral designs, pairing.
+mod programs;

@@ -46,10 +46,15 @@ pub fn total_customers(sc: &Scenario) -> u64 {
 
 /// Simulate every replicate and design; returns `tallies[replicate][design]`.
 pub fn simulate(sc: &Scenario, progress: Option<Progress>) -> Vec<Vec<Tally>> {
-    let ctx = customer::Context::new(sc);
+    simulate_with(&customer::Context::new(sc), progress)
+}
+
+/// [`simulate`] with a prepared context (e.g. with common random numbers switched off).
+pub fn simulate_with(ctx: &customer::Context, progress: Option<Progress>) -> Vec<Vec<Tally>> {
+    let sc = ctx.scenario;
     (0..sc.replicates)
         .into_par_iter()
-        .map(|rep| simulate_replicate(&ctx, rep, progress))
+        .map(|rep| simulate_replicate(ctx, rep, progress))
         .collect()
 }
 
@@ -63,7 +68,7 @@ pub fn simulate_replicate(
     let n = sc.population.customers + acquired_count(sc, replicate);
     let blocks = n.div_ceil(BLOCK);
     let empty = || ctx.empty_tallies();
-    (0..blocks)
+    let mut tallies = (0..blocks)
         .into_par_iter()
         .map(|b| {
             let lo = b * BLOCK;
@@ -82,18 +87,23 @@ pub fn simulate_replicate(
                 *x += y;
             }
             a
-        })
+        });
+    for (d, t) in tallies.iter_mut().enumerate() {
+        ctx.add_fixed_costs(d, t);
+    }
+    tallies
 }
 
 /// Draw who customer `id` is in a replicate (segment, arrival, traits) and return the
 /// behaviour stream positioned after the trait draws.
 pub fn draw_customer(
+    seed: u64,
     sc: &Scenario,
     pop: &PopulationSampler,
     replicate: u32,
     id: u64,
 ) -> (crate::population::Customer, rand::rngs::Xoshiro256PlusPlus) {
-    let mut rng = stream(sc.seed, replicate, id, Purpose::Behaviour);
+    let mut rng = stream(seed, replicate, id, Purpose::Behaviour);
     let (segment, arrival, acquired) = if id < sc.population.customers {
         (pop.initial_segment(id), 0.0, false)
     } else {

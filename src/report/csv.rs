@@ -75,3 +75,28 @@ pub fn render_timeseries(sc: &Scenario, r: &RunResults) -> Vec<u8> {
     }
     out.into_bytes()
 }
+
+/// Render tiers.csv: `design,period,tier,members_mean,members_p05,members_p95`, active
+/// members per tier at each period end, for designs with tiers (header only otherwise).
+pub fn render_tiers(r: &RunResults) -> Vec<u8> {
+    let mut out = String::from("design,period,tier,members_mean,members_p05,members_p95\n");
+    for d in &r.designs {
+        if let Some((names, bands)) = &d.tiers {
+            for (p, levels) in bands.iter().enumerate() {
+                for (name, b) in names.iter().zip(levels) {
+                    let _ = writeln!(
+                        out,
+                        "{},{},{},{},{},{}",
+                        text(&d.name),
+                        p + 1,
+                        text(name),
+                        cell(b.mean),
+                        cell(b.p05),
+                        cell(b.p95)
+                    );
+                }
+            }
+        }
+    }
+    out.into_bytes()
+}

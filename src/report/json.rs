@@ -44,7 +44,20 @@ pub fn summary(sc: &Scenario, r: &RunResults) -> Value {
                 metrics.insert((*name).into(), summary_value(&d.metrics[i]));
                 vs.insert((*name).into(), diff_value(&d.vs_control[i]));
             }
-            json!({"name": d.name, "kind": d.kind, "metrics": metrics, "vs_control": vs})
+            let payback = match d.payback_months {
+                Some(m) => json!(super::round_reported(m)),
+                None => json!("never"),
+            };
+            json!({
+                "name": d.name,
+                "kind": d.kind,
+                "metrics": metrics,
+                "vs_control": vs,
+                "payback": {
+                    "months": payback,
+                    "share_of_replicates_never": super::round_reported(d.payback_never_share),
+                },
+            })
         })
         .collect();
     json!({

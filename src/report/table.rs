@@ -40,14 +40,18 @@ pub fn render(sc: &Scenario, r: &RunResults) -> String {
         ("revenue", 0),
         ("net_profit", 0),
         ("customers_active_end", 0),
-        ("aov", 2),
         ("crr", 1),
         ("clv_simulated", 2),
+        ("members", 0),
+        ("reward_cost", 0),
+        ("program_cost", 0),
+        ("roi", 2),
     ];
     let mut rows: Vec<Vec<String>> = vec![{
         let mut h = vec!["design".to_string(), "kind".to_string()];
         h.extend(cols.iter().map(|(c, _)| c.to_string()));
         h.push("net_profit vs control [95% CI]".into());
+        h.push("payback".into());
         h
     }];
     for d in &r.designs {
@@ -65,6 +69,12 @@ pub fn render(sc: &Scenario, r: &RunResults) -> String {
             ),
             (Some(m), None) => thousands(m, 0),
             _ => "-".into(),
+        });
+        row.push(if d.kind == "none" {
+            "-".into()
+        } else {
+            d.payback_months
+                .map_or("never".into(), |m| format!("{m:.0} mo"))
         });
         rows.push(row);
     }

@@ -46,6 +46,8 @@ pub struct Scenario {
     pub period: Period,
     /// Who the customers are.
     pub population: Population,
+    /// Product categories with their own margin (the rest of the spend has the segment's).
+    pub categories: Vec<Category>,
     /// Candidate designs; `designs[control]` is the baseline.
     pub designs: Vec<Design>,
     /// Index of the control design (the first with `kind = "none"`).
@@ -61,6 +63,18 @@ pub struct Population {
     pub acquisition: Option<Acquisition>,
     /// Segments; shares sum to 1.
     pub segments: Vec<Segment>,
+}
+
+/// A product category: a fixed share of every order's spend with its own gross margin
+/// (e.g. a high-margin private label). Designs can put a points multiplier on it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Category {
+    /// Unique name.
+    pub name: String,
+    /// Share of each order's value.
+    pub share_of_spend: f64,
+    /// Gross margin on that share.
+    pub margin: f64,
 }
 
 /// New customers arriving over time.
@@ -375,6 +389,33 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
             })
         }
     };
+    let mut categories: Vec<Category> = Vec::new();
+    let mut category_share = 0.0;
+    for (i, c) in raw.categories.iter().flatten().enumerate() {
+        if categories.iter().any(|x| x.name == c.name) || c.name.trim().is_empty() {
+            return Err(ck.err(
+                format!("categories[{i}].name"),
+                format!(
+                    "category names must be unique and not empty, got `{}`",
+                    c.name
+                ),
+            ));
+        }
+        category_share += c.share_of_spend.get();
+        if category_share > 1.0 + 1e-9 {
+            return Err(ck.err(
+                format!("categories[{i}].share_of_spend"),
+                format!(
+                    "category shares of spend add up to {category_share}; at most 1 is allowed"
+                ),
+            ));
+        }
+        categories.push(Category {
+            name: c.name.clone(),
+            share_of_spend: c.share_of_spend.get(),
+            margin: c.margin.get(),
+        });
+    }
     if raw.designs.is_empty() {
         return Err(ck.err(
             "designs",
@@ -396,7 +437,9 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
                 ),
             ));
         }
-        designs.push(design::validate(&ck, i, d)?);
+        let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
+        let cats: Vec<String> = categories.iter().map(|c| c.name.clone()).collect();
+        designs.push(design::validate(&ck, i, d, &names, &cats)?);
     }
     let control = designs
         .iter()
@@ -420,6 +463,7 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
             acquisition,
             segments,
         },
+        categories,
         designs,
         control,
     };

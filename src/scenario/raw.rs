@@ -20,7 +20,17 @@ pub struct RawScenario {
     pub horizon_days: HorizonDays,
     pub period: Option<Period>,
     pub population: RawPopulation,
+    pub categories: Option<Vec<RawCategory>>,
     pub designs: Vec<super::design::RawDesign>,
+}
+
+/// One `[[categories]]` entry: a part of every order's spend with its own margin.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCategory {
+    pub name: String,
+    pub share_of_spend: Probability,
+    pub margin: Probability,
 }
 
 /// Reporting period of the time series.
