@@ -474,6 +474,19 @@ pub fn payback_months(cumulative: &[Option<f64>], period_days: f64) -> Option<f6
     first_positive.map(|i| (i + 1) as f64 * period_days / (365.25 / 12.0))
 }
 
+/// One point of a goal-gradient curve: the mean time between purchases of members at a
+/// given progress toward their next reward.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProgressPoint {
+    /// Progress toward the next reward when the interval started: the stamp number for a
+    /// punch card (1 = first stamp), or the share of the reward's points (0..1) in tenths.
+    pub progress: f64,
+    /// Mean days until the next purchase.
+    pub mean_days: f64,
+    /// Intervals observed (over all replicates).
+    pub n: u64,
+}
+
 /// Statistics of one design across replicates.
 #[derive(Debug, Clone)]
 pub struct DesignStats {
@@ -494,6 +507,9 @@ pub struct DesignStats {
     /// Share of replicates whose cumulative incremental net profit never turns positive
     /// for good.
     pub payback_never_share: f64,
+    /// Goal-gradient curve (inter-purchase time by progress toward the reward), for designs
+    /// with a punch card or a points threshold; filled by the behaviour model (issue 4).
+    pub progress_curve: Option<Vec<ProgressPoint>>,
 }
 
 /// Results of a run: the tallies of every replicate and design, and their statistics.
@@ -601,6 +617,7 @@ impl RunResults {
                     tiers,
                     payback_months: payback_months(&mean_curve, sc.period.days()),
                     payback_never_share: never as f64 / per_period.len().max(1) as f64,
+                    progress_curve: None,
                 }
             })
             .collect();
