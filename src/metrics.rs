@@ -132,6 +132,32 @@ pub struct Tally {
     pub card_completers: u64,
     /// Cost of fraudulent punch-card rewards, cents (part of reward cost).
     pub fraud_cost_cents: i64,
+    /// Win-back contacts made.
+    pub winback_contacts: u64,
+    /// Win-back contacts answered with a purchase.
+    pub winback_responses: u64,
+    /// Causal accounting over customers who also exist under the control (not referred or
+    /// design-attracted ones): customers who ever enrolled ...
+    pub cf_members: u64,
+    /// ... and who never did.
+    pub cf_nonmembers: u64,
+    /// Their spend under this design, cents (members, then non-members).
+    pub cf_member_spend_cents: i64,
+    /// Non-members' spend under this design, cents.
+    pub cf_nonmember_spend_cents: i64,
+    /// The same members' spend under the control, cents: the counterfactual.
+    pub cf_member_control_spend_cents: i64,
+    /// Members' orders and active days (thousandths), for orders per year.
+    pub cf_member_orders: u64,
+    /// Members' active time within the horizon, in thousandths of a day.
+    pub cf_member_millidays: u64,
+    /// Non-members' orders.
+    pub cf_nonmember_orders: u64,
+    /// Non-members' active time within the horizon, in thousandths of a day.
+    pub cf_nonmember_millidays: u64,
+    /// Goal-gradient curve: per progress bucket, (sum of inter-purchase times in
+    /// thousandths of a day, number of intervals).
+    pub progress: Vec<(u64, u64)>,
     /// Per reporting period.
     pub periods: Vec<PeriodTally>,
 }
@@ -242,6 +268,24 @@ impl AddAssign<&Tally> for Tally {
         self.cards_completed += o.cards_completed;
         self.card_completers += o.card_completers;
         self.fraud_cost_cents += o.fraud_cost_cents;
+        self.winback_contacts += o.winback_contacts;
+        self.winback_responses += o.winback_responses;
+        self.cf_members += o.cf_members;
+        self.cf_nonmembers += o.cf_nonmembers;
+        self.cf_member_spend_cents += o.cf_member_spend_cents;
+        self.cf_nonmember_spend_cents += o.cf_nonmember_spend_cents;
+        self.cf_member_control_spend_cents += o.cf_member_control_spend_cents;
+        self.cf_member_orders += o.cf_member_orders;
+        self.cf_member_millidays += o.cf_member_millidays;
+        self.cf_nonmember_orders += o.cf_nonmember_orders;
+        self.cf_nonmember_millidays += o.cf_nonmember_millidays;
+        if self.progress.len() < o.progress.len() {
+            self.progress.resize(o.progress.len(), (0, 0));
+        }
+        for (a, b) in self.progress.iter_mut().zip(&o.progress) {
+            a.0 += b.0;
+            a.1 += b.1;
+        }
         if self.periods.len() < o.periods.len() {
             self.periods.resize(o.periods.len(), PeriodTally::default());
         }
@@ -291,6 +335,13 @@ pub const RUN_METRICS: &[&str] = &[
     "incremental_revenue",
     "incremental_net_profit",
     "roi",
+    "naive_member_lift",
+    "causal_member_lift",
+    "naive_to_causal_ratio",
+    "member_orders_per_year",
+    "nonmember_orders_per_year",
+    "winback_contacts",
+    "winback_responses",
 ];
 
 fn cents(c: i64) -> f64 {
@@ -332,6 +383,17 @@ pub fn run_metrics(
     let held = (t.points_outstanding + t.points_pending) as f64;
     let incremental_profit = cents(t.net_profit_cents() - control.net_profit_cents());
     let spend = cents(t.reward_cost_cents + t.program_cost_cents + t.discount_cents);
+    // Naive: members' spend per customer minus non-members' (what a member/non-member
+    // report shows). Causal: members' spend minus the same customers' spend under the
+    // control (their counterfactual). Over customers who exist under both.
+    let members = t.cf_members as f64;
+    let member_avg = ratio(cents(t.cf_member_spend_cents), members);
+    let nonmember_avg = ratio(cents(t.cf_nonmember_spend_cents), t.cf_nonmembers as f64);
+    let naive = member_avg.zip(nonmember_avg).map(|(m, n)| m - n);
+    let causal = ratio(
+        cents(t.cf_member_spend_cents - t.cf_member_control_spend_cents),
+        members,
+    );
     vec![
         Some(t.orders as f64),
         Some(t.repeat_orders as f64),
@@ -381,6 +443,22 @@ pub fn run_metrics(
         // ROI: incremental net profit per unit of program spend (rewards, running costs,
         // discounts); undefined for a design that spends nothing.
         ratio(incremental_profit, spend),
+        naive,
+        causal,
+        match (naive, causal) {
+            (Some(n), Some(c)) if c.abs() > 1e-9 => Some(n / c),
+            _ => None,
+        },
+        ratio(
+            t.cf_member_orders as f64,
+            t.cf_member_millidays as f64 / 1000.0 / 365.25,
+        ),
+        ratio(
+            t.cf_nonmember_orders as f64,
+            t.cf_nonmember_millidays as f64 / 1000.0 / 365.25,
+        ),
+        Some(t.winback_contacts as f64),
+        Some(t.winback_responses as f64),
     ]
 }
 
@@ -608,6 +686,27 @@ impl RunResults {
                         payback_months(&curve, sc.period.days()).is_none()
                     })
                     .count();
+                let progress_curve = (!tallies.is_empty() && !tallies[0][d].progress.is_empty())
+                    .then(|| {
+                        let buckets = tallies[0][d].progress.len();
+                        (0..buckets)
+                            .filter_map(|b| {
+                                let (sum, n) = tallies.iter().fold((0u64, 0u64), |acc, r| {
+                                    let x = r[d].progress.get(b).copied().unwrap_or((0, 0));
+                                    (acc.0 + x.0, acc.1 + x.1)
+                                });
+                                (n > 0).then(|| ProgressPoint {
+                                    progress: if design.punch_card.is_some() {
+                                        b as f64
+                                    } else {
+                                        (b as f64 + 0.5) / buckets as f64
+                                    },
+                                    mean_days: sum as f64 / 1000.0 / n as f64,
+                                    n,
+                                })
+                            })
+                            .collect()
+                    });
                 DesignStats {
                     name: design.name.clone(),
                     kind: design.kind.as_str(),
@@ -617,7 +716,7 @@ impl RunResults {
                     tiers,
                     payback_months: payback_months(&mean_curve, sc.period.days()),
                     payback_never_share: never as f64 / per_period.len().max(1) as f64,
-                    progress_curve: None,
+                    progress_curve,
                 }
             })
             .collect();

@@ -21,12 +21,17 @@ pub struct Customer {
     pub acquired: bool,
     /// Whether the customer came through a referral (then `acquired` too).
     pub referred: bool,
+    /// Whether the customer exists under the control too (initial and scenario-acquired
+    /// customers do; referred and design-attracted ones exist only under their design).
+    pub has_counterfactual: bool,
     /// Purchase rate per day while active.
     pub lambda: f64,
     /// How the customer stops buying.
     pub dropout: Dropout,
     /// Per-customer spend parameters.
     pub spend: Spend,
+    /// The customer's expected order value (what they expect a discount to save on).
+    pub spend_mean: f64,
 }
 
 /// The dropout process of a customer.
@@ -96,7 +101,7 @@ enum DropoutSampler {
 #[derive(Debug, Clone)]
 enum SpendSampler {
     GammaGamma { p: f64, nu: Gamma<f64> },
-    LogNormal(LogNormal<f64>),
+    LogNormal(LogNormal<f64>, f64),
     Fixed(f64),
 }
 
@@ -139,6 +144,7 @@ impl SegmentSampler {
                 SpendSampler::LogNormal(
                     LogNormal::new(mean.ln() - sigma2 / 2.0, sigma2.sqrt())
                         .expect("validated mean > 0, cv >= 0"),
+                    mean,
                 )
             }
             SpendModel::Fixed { value } => SpendSampler::Fixed(value),
@@ -167,23 +173,28 @@ impl SegmentSampler {
                 e: Exp1.sample(rng),
             },
         };
-        let spend = match &self.spend {
+        let (spend, spend_mean) = match &self.spend {
             SpendSampler::GammaGamma { p, nu } => {
                 // Order value ~ Gamma(p, rate nu): scale 1/nu. Guard nu underflow to 0.
                 let nu = nu.sample(rng).max(1e-12);
-                Spend::Gamma(Gamma::new(*p, 1.0 / nu).expect("p > 0, nu > 0"))
+                (
+                    Spend::Gamma(Gamma::new(*p, 1.0 / nu).expect("p > 0, nu > 0")),
+                    p / nu,
+                )
             }
-            SpendSampler::LogNormal(l) => Spend::LogNormal(*l),
-            SpendSampler::Fixed(v) => Spend::Fixed(*v),
+            SpendSampler::LogNormal(l, mean) => (Spend::LogNormal(*l), *mean),
+            SpendSampler::Fixed(v) => (Spend::Fixed(*v), *v),
         };
         Customer {
             segment,
             arrival,
             acquired,
             referred: false,
+            has_counterfactual: true,
             lambda,
             dropout,
             spend,
+            spend_mean,
         }
     }
 }

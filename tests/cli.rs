@@ -62,6 +62,10 @@ fn summary_json_has_the_contracted_keys() {
         "breakage_rate",
         "card_completion_rate",
         "roi",
+        "naive_member_lift",
+        "causal_member_lift",
+        "naive_to_causal_ratio",
+        "member_orders_per_year",
     ];
     for m in loyalsim::metrics::RUN_METRICS {
         let stat = &d["metrics"][m];

@@ -132,7 +132,12 @@ proptest! {
             .replace("purchase_rate = 1.1", "purchase_rate = 1.0")
             .replace("discount = 0.02", "discount = 0.0")
             .replace("discount = 0.05", "discount = 0.0");
-        let neutral = regex_free_set(&neutral, "response = {", "response = { purchase_rate = 1.0, dropout = 1.0 }\n");
+        // Neutral also means no behavioural mechanism: the fixed-lift model with lifts of 1.
+        let neutral = regex_free_set(
+            &neutral,
+            "response = {",
+            "response = { purchase_rate = 1.0, dropout = 1.0 }\nbehaviour = { model = \"fixed-lift\" }\n",
+        );
         let sc = scenario(&with_designs(&neutral, 300, 2, 500));
         let res = run(&sc);
         for r in &res.tallies {
@@ -171,7 +176,7 @@ fn regex_free_set(s: &str, prefix: &str, line: &str) -> String {
 
 #[test]
 fn neutral_design_without_costs_is_identical_in_every_metric() {
-    let design = "[[designs]]\nname = \"neutral points\"\nkind = \"points\"\nearn = { per_currency_unit = 1.0 }\nredemption = { probability = 0.0, rewards = [ { name = \"r\", points = 100, face_value = 5.0 } ] }\nevents = { signup = { points = 10 } }\n";
+    let design = "[[designs]]\nname = \"neutral points\"\nkind = \"points\"\nbehaviour = { model = \"fixed-lift\" }\nearn = { per_currency_unit = 1.0 }\nredemption = { probability = 0.0, rewards = [ { name = \"r\", points = 100, face_value = 5.0 } ] }\nevents = { signup = { points = 10 } }\n";
     let sc = scenario(&with_designs(design, 2000, 4, 400));
     let res = run(&sc);
     for r in &res.tallies {

@@ -11,3 +11,5 @@ mod cli;
 mod bad_input;
 // Issue 3: program designs, the ledger identity, neutral designs, pairing.
 mod programs;
+// Issue 4: behavioural mechanisms and the scenarios that reproduce published findings.
+mod behaviour;

@@ -13,26 +13,39 @@
 //! since the anchor and re-anchored at tau (exact for piecewise-constant rates). The
 //! Pareto/NBD lifetime is handled the same way. Budgets are only touched when a rate really
 //! changes, so timers that change nothing leave purchase times bit-identical.
+//!
+//! Under BG/NBD, where dropout happens at purchases, the per-purchase dropout probability
+//! is divided by the purchase-rate multiplier, so buying more often does not by itself
+//! shorten a customer's life in calendar time.
+//!
+//! The behavioural mechanisms (goal gradient, post-reward reset, tier dynamics, deal
+//! seeking, ...) all act through [`Timeline::current_multipliers`]; see
+//! `scenario::behaviour` for their definitions and sources.
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1};
+use rand_distr::{Distribution, Exp1, StandardNormal};
 
 use super::rng::{child_key, stream, Purpose};
 use crate::metrics::Tally;
 use crate::population::{Customer, Dropout, PopulationSampler};
-use crate::program::ledger::{Ledger, YEAR_DAYS};
-use crate::program::{accrue, affordable, purchase_points, qualifying_level};
+use crate::program::ledger::{year_end_after, Ledger, YEAR_DAYS};
+use crate::program::{accrue, affordable, category_mix, purchase_points, qualifying_level};
+use crate::scenario::behaviour::Behaviour;
 use crate::scenario::design::{
-    Design, Downgrade, Multipliers, ReferralTrigger, TierMetric, TierWindow,
+    Design, Downgrade, EnrolmentMode, JoinDecision, Multipliers, ReferralTrigger, TierMetric,
+    TierWindow,
 };
-use crate::scenario::{units::to_cents, Scenario};
+use crate::scenario::{units::to_cents, Scenario, Segment};
 
 /// Days in a month (for monthly costs, billing and reviews).
 pub const MONTH_DAYS: f64 = YEAR_DAYS / 12.0;
 
 /// Deepest chain of referrals followed (a referred customer's referrals, and so on).
 const MAX_REFERRAL_DEPTH: u32 = 8;
+
+/// Progress buckets of the goal-gradient curve of a points design (tenths of the way).
+pub const POINTS_PROGRESS_BUCKETS: usize = 10;
 
 /// Everything a worker needs that is shared by all customers of a run.
 #[derive(Debug)]
@@ -51,6 +64,23 @@ pub struct Context<'a> {
     /// Common random numbers across designs (the default). Off, each design gets its own
     /// independent customers: only for measuring what pairing buys.
     pub common_random_numbers: bool,
+}
+
+/// Customers a replicate simulates: the shared population, then per design the extra
+/// customers that design attracts.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Initial plus scenario-acquired customers (simulated under every design).
+    pub shared: u64,
+    /// Per design, extra attracted customers (ids `shared..shared + extra[d]`).
+    pub extra: Vec<u64>,
+}
+
+impl Plan {
+    /// All customer ids to visit.
+    pub fn total(&self) -> u64 {
+        self.shared + self.extra.iter().copied().max().unwrap_or(0)
+    }
 }
 
 impl<'a> Context<'a> {
@@ -83,9 +113,17 @@ impl<'a> Context<'a> {
         }
     }
 
-    /// One empty tally per design.
+    /// One empty tally per design (with the design's goal-gradient buckets).
     pub fn empty_tallies(&self) -> Vec<Tally> {
-        vec![Tally::new(self.periods); self.scenario.designs.len()]
+        self.scenario
+            .designs
+            .iter()
+            .map(|d| {
+                let mut t = Tally::new(self.periods);
+                t.progress = vec![(0, 0); progress_buckets(d)];
+                t
+            })
+            .collect()
     }
 
     /// Reporting period of day `t`.
@@ -119,23 +157,83 @@ impl<'a> Context<'a> {
         tally.program_cost_cents += total;
     }
 
-    /// Simulate customer `id` of `replicate` under every design, adding to `tallies`
-    /// (one per design).
-    pub fn simulate_customer(&self, replicate: u32, id: u64, tallies: &mut [Tally]) {
-        let seed = self.scenario.seed;
-        let (customer, brng) =
-            super::draw_customer(seed, self.scenario, &self.population, replicate, id);
+    /// Simulate customer `id` of `replicate` under every design that has it, adding to
+    /// `tallies` (one per design).
+    pub fn simulate_customer(&self, replicate: u32, id: u64, plan: &Plan, tallies: &mut [Tally]) {
+        let sc = self.scenario;
+        let seed = sc.seed;
+        if id >= plan.shared {
+            // A customer attracted by one or more designs only (adverse selection).
+            let k = id - plan.shared;
+            for (d, tally) in tallies.iter_mut().enumerate() {
+                if k >= plan.extra[d] {
+                    continue;
+                }
+                let design = &sc.designs[d];
+                let acq = design
+                    .acquisition
+                    .as_ref()
+                    .expect("extra customers need acquisition");
+                let mut brng = stream(seed, replicate, id, Purpose::Behaviour);
+                let arrival = brng.random::<f64>() * self.horizon;
+                let segment = if acq.segment_cumulative.is_empty() {
+                    self.population.random_segment(&mut brng)
+                } else {
+                    let u: f64 = brng.random();
+                    acq.segment_cumulative.partition_point(|&x| x <= u)
+                };
+                let mut c = self
+                    .population
+                    .segment(segment)
+                    .draw(&mut brng, segment, arrival, true);
+                c.has_counterfactual = false;
+                let prng = stream(seed, replicate, id, Purpose::Program);
+                let cac = acq.cost_per_customer_cents;
+                self.run(
+                    &c,
+                    design,
+                    brng,
+                    prng,
+                    replicate,
+                    id,
+                    0,
+                    Some(cac),
+                    0,
+                    tally,
+                );
+            }
+            return;
+        }
+        let (customer, brng) = super::draw_customer(seed, sc, &self.population, replicate, id);
         let prng = stream(seed, replicate, id, Purpose::Program);
+        // The control runs first: its spend is every other design's counterfactual.
+        let control_spend = self.run(
+            &customer,
+            &sc.designs[sc.control],
+            brng.clone(),
+            prng.clone(),
+            replicate,
+            id,
+            0,
+            None,
+            0,
+            &mut tallies[sc.control],
+        );
         for (d, tally) in tallies.iter_mut().enumerate() {
-            let design = &self.scenario.designs[d];
-            if !self.common_random_numbers && d > 0 {
+            if d == sc.control {
+                continue;
+            }
+            let design = &sc.designs[d];
+            if !self.common_random_numbers {
                 // Independent streams: design d simulates other customers of the same
                 // population (a different seed per design).
                 let seed = seed ^ child_key(0x1d, d as u64);
                 let (customer, brng) =
-                    super::draw_customer(seed, self.scenario, &self.population, replicate, id);
+                    super::draw_customer(seed, sc, &self.population, replicate, id);
                 let prng = stream(seed, replicate, id, Purpose::Program);
-                self.run(&customer, design, brng, prng, replicate, id, 0, tally);
+                self.run(
+                    &customer, design, brng, prng, replicate, id, 0, None, 0, tally,
+                );
                 continue;
             }
             // Every design restarts from the same stream positions: common random numbers.
@@ -147,12 +245,15 @@ impl<'a> Context<'a> {
                 replicate,
                 id,
                 0,
+                None,
+                control_spend,
                 tally,
             );
         }
     }
 
-    /// Run one customer's timeline (and those of the customers they refer) under `design`.
+    /// Run one customer's timeline (and those of the customers they refer) under `design`;
+    /// returns the customer's own spend in cents. `cac` overrides the acquisition cost.
     #[allow(clippy::too_many_arguments)]
     fn run(
         &self,
@@ -163,10 +264,15 @@ impl<'a> Context<'a> {
         replicate: u32,
         key: u64,
         depth: u32,
+        cac: Option<i64>,
+        control_spend: i64,
         tally: &mut Tally,
-    ) {
+    ) -> i64 {
         let mut tl = Timeline::new(self, design, c, brng, prng, tally);
+        tl.control_spend = control_spend;
+        tl.cac = cac;
         tl.run();
+        let spend = tl.spend_cents;
         let referrals = std::mem::take(&mut tl.referrals);
         drop(tl);
         for (k, (t, purchases)) in referrals.into_iter().enumerate() {
@@ -190,7 +296,9 @@ impl<'a> Context<'a> {
                 .segment(segment)
                 .draw(&mut brng, segment, t, true);
             referee.referred = true;
+            referee.has_counterfactual = false;
             let prng = stream(self.scenario.seed, replicate, child, Purpose::Program);
+            let cost = r.cost_per_referral_cents;
             self.run(
                 &referee,
                 design,
@@ -199,9 +307,28 @@ impl<'a> Context<'a> {
                 replicate,
                 child,
                 depth + 1,
+                Some(cost),
+                0,
                 tally,
             );
         }
+        spend
+    }
+}
+
+fn pc_stamps_joining(d: &Design) -> bool {
+    d.punch_card.is_none_or(|pc| pc.stamp_joining_purchase)
+}
+
+/// Number of goal-gradient buckets a design's tally keeps: stamp numbers for a punch card,
+/// tenths of the way for a points design, none otherwise.
+pub fn progress_buckets(d: &Design) -> usize {
+    if let Some(pc) = d.punch_card {
+        pc.stamps as usize + 1
+    } else if d.earn.is_some() && d.redemption.is_some() {
+        POINTS_PROGRESS_BUCKETS
+    } else {
+        0
     }
 }
 
@@ -210,10 +337,18 @@ struct Timeline<'c, 'a> {
     ctx: &'c Context<'a>,
     d: &'c Design,
     c: &'c Customer,
+    seg: &'c Segment,
+    b: Behaviour,
     brng: Xoshiro256PlusPlus,
     prng: Xoshiro256PlusPlus,
     tally: &'c mut Tally,
+    /// Acquisition cost override (referred and attracted customers).
+    cac: Option<i64>,
     margin: f64,
+    member_margin: f64,
+    member_mix: f64,
+    /// Response strength of this customer: relevance x heavy-buyer factor.
+    strength: f64,
     // Purchase and lifetime hazards.
     mult: Multipliers,
     anchor: f64,
@@ -221,7 +356,16 @@ struct Timeline<'c, 'a> {
     life_anchor: f64,
     life_left: f64,
     alive: bool,
+    end_of_activity: f64,
     last_purchase: f64,
+    // Persistent dropout factor (demotions, promotions, benefit cuts): applies after the
+    // customer leaves too.
+    dropout_penalty: f64,
+    // Time-limited effects (infinity when inactive).
+    dip_until: f64,
+    reset_dropout_until: f64,
+    rewarded_until: f64,
+    cashback_cut_at: f64,
     // Membership.
     member: bool,
     ever_member: bool,
@@ -229,6 +373,7 @@ struct Timeline<'c, 'a> {
     paying: bool,
     trial_used: bool,
     next_billing: f64,
+    next_winback: f64,
     // Points.
     ledger: Option<Ledger>,
     cap_window: (i64, u64),
@@ -248,9 +393,17 @@ struct Timeline<'c, 'a> {
     stamps: u32,
     fraud_stamps: u32,
     completed_any: bool,
+    /// (day, stamps after the purchase) of each stamped purchase on the current card.
+    card: Vec<(f64, u32)>,
+    /// Points goal-gradient interval in progress: (start day, bucket).
+    points_interval: Option<(f64, usize)>,
     // Referrals made: (time, whether the referee makes a first purchase).
     next_referral: f64,
     referrals: Vec<(f64, bool)>,
+    // Own results, for the causal accounting.
+    spend_cents: i64,
+    own_orders: u64,
+    control_spend: i64,
 }
 
 impl<'c, 'a> Timeline<'c, 'a> {
@@ -266,27 +419,45 @@ impl<'c, 'a> Timeline<'c, 'a> {
             Dropout::Lifetime { e, .. } => e,
             Dropout::AfterPurchase { .. } => f64::INFINITY,
         };
+        let seg = &ctx.scenario.population.segments[c.segment];
+        let b = d.behaviour;
+        let heavy = c.lambda > b.heavy_threshold * seg.mean_rate_per_day();
+        let strength = b.relevance * if heavy { b.heavy_response } else { 1.0 };
+        let margin = ctx.blended_margin[c.segment];
         Timeline {
             ctx,
             d,
             c,
+            seg,
+            b,
             brng,
             prng,
             tally,
-            margin: ctx.blended_margin[c.segment],
+            cac: None,
+            margin,
+            member_margin: margin,
+            member_mix: 1.0,
+            strength,
             mult: Multipliers::NEUTRAL,
             anchor: c.arrival,
             e_left: 0.0,
             life_anchor: c.arrival,
             life_left,
             alive: true,
+            end_of_activity: ctx.horizon,
             last_purchase: c.arrival,
+            dropout_penalty: 1.0,
+            dip_until: f64::INFINITY,
+            reset_dropout_until: f64::INFINITY,
+            rewarded_until: f64::INFINITY,
+            cashback_cut_at: f64::INFINITY,
             member: false,
             ever_member: false,
             joined_at: 0.0,
             paying: false,
             trial_used: false,
             next_billing: f64::INFINITY,
+            next_winback: f64::INFINITY,
             ledger: d
                 .has_ledger()
                 .then(|| Ledger::new(d.expiry, d.pending_days)),
@@ -304,8 +475,13 @@ impl<'c, 'a> Timeline<'c, 'a> {
             stamps: 0,
             fraud_stamps: 0,
             completed_any: false,
+            card: Vec::new(),
+            points_interval: None,
             next_referral: f64::INFINITY,
             referrals: Vec::new(),
+            spend_cents: 0,
+            own_orders: 0,
+            control_spend: 0,
         }
     }
 
@@ -338,22 +514,110 @@ impl<'c, 'a> Timeline<'c, 'a> {
         }
     }
 
-    /// The multipliers in force now: the design's response while a member, times the
-    /// member's tier response.
-    fn current_multipliers(&self) -> Multipliers {
-        if !self.member {
-            return Multipliers::NEUTRAL;
+    /// Progress toward the next reward, in [0, 1]: stamps on the card, or the spendable
+    /// balance over the cheapest reward.
+    fn reward_progress(&self) -> f64 {
+        if let Some(pc) = self.d.punch_card {
+            return f64::from(self.stamps) / f64::from(pc.stamps);
         }
-        let mut m = self.d.response[self.c.segment];
+        match (&self.d.redemption, &self.ledger, &self.d.earn) {
+            (Some(r), Some(l), Some(_)) => {
+                let target = match (r.cash, r.rewards.first()) {
+                    (Some((_, step)), _) => step.max(r.min_balance),
+                    (None, Some(w)) => w.points.max(r.min_balance),
+                    (None, None) => return 0.0,
+                };
+                (l.available(self.last_purchase) as f64 / target as f64).min(1.0)
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// Progress toward the next tier, in [0, 1).
+    fn tier_progress(&self) -> f64 {
+        let Some(tiers) = &self.d.tiers else {
+            return 0.0;
+        };
+        let next = self.tier.map_or(0, |l| l + 1);
+        match tiers.levels.get(next) {
+            Some(level) if level.threshold > 0 => {
+                (self.qual as f64 / level.threshold as f64).min(1.0)
+            }
+            _ => 0.0,
+        }
+    }
+
+    /// The design's benefit rate for a member on day `t`: discounts, store credit and
+    /// points payback as a share of spend (what a deal seeker responds to).
+    fn benefit_rate(&self, t: f64) -> f64 {
+        let d = self.d;
+        let mut rate = d.cashback.map_or(0.0, |c| c.rate_at(t));
+        if let Some(m) = &d.membership {
+            rate += m.discount;
+        }
+        if let (Some(tiers), Some(level)) = (&d.tiers, self.tier) {
+            rate += tiers.levels[level].discount;
+        }
+        if let Some(earn) = &d.earn {
+            rate += earn.per_currency_unit * d.cost_per_point() / 100.0;
+        }
+        rate
+    }
+
+    /// The multipliers in force now. Members: the design's response, their tier's, and the
+    /// behavioural mechanisms, each strength scaled by relevance and the heavy-buyer
+    /// factor. Everyone: the persistent dropout penalty.
+    fn current_multipliers(&self, t: f64) -> Multipliers {
+        let mut m = Multipliers::NEUTRAL;
+        m.dropout = self.dropout_penalty;
+        if !self.member {
+            return m;
+        }
+        let k = self.strength;
+        let b = &self.b;
+        let scale = |x: Multipliers| Multipliers {
+            purchase_rate: Behaviour::scaled(x.purchase_rate, k),
+            dropout: Behaviour::scaled(x.dropout, k),
+            order_value: Behaviour::scaled(x.order_value, k),
+        };
+        m = m.then(scale(self.d.response[self.c.segment]));
         if let (Some(tiers), Some(level)) = (&self.d.tiers, self.tier) {
-            m = m.then(tiers.levels[level].response);
+            m = m.then(scale(tiers.levels[level].response));
+        }
+        // Goal gradient toward the next reward, and toward the next tier; with the
+        // post-reward reset these are within-customer dynamics found in all customers
+        // (Kivetz et al. 2006), so only relevance scales them, not the heavy-buyer factor.
+        let g = b.relevance;
+        let progress = self.reward_progress();
+        let p = progress.powf(b.gg_curvature);
+        let q = self.tier_progress().powf(b.gg_curvature);
+        m.purchase_rate *= 1.0 + g * (b.gg_rate * p + b.tier_chase * q);
+        if self.d.punch_card.is_some() {
+            // Goal commitment is modelled where it was measured: visibly stamped cards
+            // (a points balance is far less salient).
+            let commitment = progress.powf(b.gg_dropout_curvature);
+            m.dropout *= (1.0 - g.min(1.0) * b.gg_dropout * commitment).max(0.0);
+        }
+        // Post-reward reset and rewarded behaviour (finite only while in force).
+        if self.dip_until.is_finite() {
+            m.purchase_rate *= Behaviour::scaled(b.reset_dip, g);
+        }
+        if self.reset_dropout_until.is_finite() {
+            m.dropout *= Behaviour::scaled(b.reset_dropout, g);
+        }
+        if self.rewarded_until.is_finite() {
+            m.purchase_rate *= Behaviour::scaled(b.rewarded_lift, k);
+        }
+        // Deal seeking: price-oriented segments buy more the richer the deal.
+        if self.seg.discount_elasticity > 0.0 {
+            m.purchase_rate *= 1.0 + k * self.seg.discount_elasticity * self.benefit_rate(t);
         }
         m
     }
 
     /// Re-anchor the hazard budgets at `t` if the multipliers changed.
     fn update_rates(&mut self, t: f64) {
-        let new = self.current_multipliers();
+        let new = self.current_multipliers(t);
         if new == self.mult {
             return;
         }
@@ -378,20 +642,17 @@ impl<'c, 'a> Timeline<'c, 'a> {
             let p = self.period(t0);
             self.tally.customers_acquired += 1;
             self.tally.periods[p].new_customers += 1;
-            let cac = if self.c.referred {
+            if self.c.referred {
                 self.tally.customers_referred += 1;
-                self.d
-                    .referral
-                    .as_ref()
-                    .map_or(0, |r| r.cost_per_referral_cents)
-            } else {
+            }
+            let cac = self.cac.unwrap_or_else(|| {
                 self.ctx
                     .scenario
                     .population
                     .acquisition
                     .as_ref()
                     .map_or(0, |a| a.cost_per_customer_cents)
-            };
+            });
             self.tally.acquisition_cost_cents += cac;
             self.tally.periods[p].acquisition_cost_cents += cac;
         } else {
@@ -403,9 +664,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
         self.purchase(t0, value, false);
 
         loop {
-            // A new hazard budget for the next repeat purchase.
+            // A new hazard budget for the next repeat purchase, from the last purchase.
             self.e_left = Exp1.sample(&mut self.brng);
-            self.anchor = self.last_event_anchor();
+            self.anchor = self.last_purchase;
             let t = loop {
                 let tp = self.next_purchase();
                 let td = self.death_time();
@@ -429,7 +690,11 @@ impl<'c, 'a> Timeline<'c, 'a> {
             self.purchase(t, value, true);
             if let Dropout::AfterPurchase { p } = self.c.dropout {
                 let u: f64 = self.brng.random();
-                if u < p * self.mult.dropout {
+                // BG/NBD drops out at purchases, so its calendar-time dropout hazard is
+                // lambda x p: a program that makes members buy more often must not make
+                // them leave sooner. Dividing by the rate multiplier keeps the hazard as
+                // the dropout multiplier alone says (and is exactly p when both are 1).
+                if u < p * self.mult.dropout / self.mult.purchase_rate {
                     self.churn(t);
                     break;
                 }
@@ -441,19 +706,13 @@ impl<'c, 'a> Timeline<'c, 'a> {
         self.finish();
     }
 
-    /// The anchor for a fresh purchase budget: the time of the last purchase, which is
-    /// where the previous budget was used up.
-    fn last_event_anchor(&self) -> f64 {
-        self.last_purchase
-    }
-
     // ----- membership -------------------------------------------------------------------
 
     fn consider_joining(&mut self, t: f64, first: bool) {
         let Some(e) = &self.d.enrolment else {
             return;
         };
-        let p = if first {
+        let mut p = if first {
             e.at_first[self.c.segment]
         } else {
             e.per_purchase[self.c.segment]
@@ -461,10 +720,42 @@ impl<'c, 'a> Timeline<'c, 'a> {
         if p <= 0.0 {
             return;
         }
-        let joins = p >= 1.0 || self.prng.random::<f64>() < p;
-        if joins {
-            self.join(t);
+        let value_decision = self
+            .d
+            .membership
+            .is_some_and(|m| m.decision == JoinDecision::Value);
+        if e.mode == EnrolmentMode::OptIn && !value_decision && self.b.selection_elasticity > 0.0 {
+            // Self-selection: heavier buyers are more likely to sign up.
+            let relative = self.c.lambda / self.seg.mean_rate_per_day();
+            p = (p * relative.powf(self.b.selection_elasticity)).min(1.0);
         }
+        let considers = p >= 1.0 || self.prng.random::<f64>() < p;
+        if !considers {
+            return;
+        }
+        if value_decision && !self.membership_worth_it() {
+            return;
+        }
+        self.join(t);
+    }
+
+    /// The paid-membership decision: the benefit this customer expects in a year, from
+    /// their own purchase rate and basket, times a log-normal taste draw (mean 1), against
+    /// the yearly fee.
+    fn membership_worth_it(&mut self) -> bool {
+        let m = self.d.membership.expect("membership decision");
+        let response = self.d.response[self.c.segment];
+        let orders_per_year = self.c.lambda * YEAR_DAYS * response.purchase_rate;
+        let basket = self.c.spend_mean * response.order_value;
+        let per_order = basket * m.discount
+            + m.free_shipping_cents as f64 / 100.0
+            + basket * m.extra_earn_rate * self.d.cost_per_point() / 100.0;
+        let benefit = orders_per_year * per_order;
+        let z: f64 = StandardNormal.sample(&mut self.prng);
+        let s = m.value_noise;
+        let perceived = benefit * (s * z - s * s / 2.0).exp();
+        let fee_per_year = m.fee_cents as f64 / 100.0 * YEAR_DAYS / m.billing_days;
+        perceived > fee_per_year
     }
 
     fn join(&mut self, t: f64) {
@@ -495,6 +786,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 }
                 self.next_birthday = b;
             }
+            self.shift_categories();
         }
         if let Some(m) = &self.d.membership {
             if m.trial_days > 0.0 && !self.trial_used {
@@ -514,15 +806,51 @@ impl<'c, 'a> Timeline<'c, 'a> {
         if let Some(r) = &self.d.referral {
             self.next_referral = t + self.exp_days(r.per_member_per_year);
         }
+        if let Some(c) = self.d.cashback {
+            if c.until_day > t && c.after_rate < c.rate {
+                self.cashback_cut_at = c.until_day;
+            }
+        }
+        if let Some(w) = self.d.winback {
+            self.next_winback = self.last_purchase + w.after_days;
+        }
         if let Some(tiers) = &self.d.tiers {
             self.set_tier(t, qualifying_level(&tiers.levels, self.qual));
             self.next_review = match tiers.window {
                 TierWindow::Lifetime => f64::INFINITY,
-                TierWindow::CalendarYear => crate::program::ledger::year_end_after(t),
+                TierWindow::CalendarYear => year_end_after(t),
                 TierWindow::Rolling12Months => ((t / MONTH_DAYS).floor() + 1.0) * MONTH_DAYS,
             };
         }
         self.update_rates(t);
+    }
+
+    /// Category shift: a member moves part of their basket toward categories with a points
+    /// multiplier above 1; margin and points mix follow.
+    fn shift_categories(&mut self) {
+        let shares = &self.ctx.category_shares;
+        let Some(earn) = &self.d.earn else {
+            return;
+        };
+        let shift = self.b.category_shift * self.strength;
+        let mut shifted: Vec<f64> = shares
+            .iter()
+            .zip(&earn.category_multipliers)
+            .map(|(s, m)| s * (1.0 + shift * (m - 1.0)).max(0.0))
+            .collect();
+        let total: f64 = shifted.iter().sum();
+        if total > 1.0 {
+            shifted.iter_mut().for_each(|s| *s /= total);
+        }
+        let total: f64 = shifted.iter().sum();
+        let cats = &self.ctx.scenario.categories;
+        self.member_margin = shifted
+            .iter()
+            .zip(cats)
+            .map(|(s, c)| s * c.margin)
+            .sum::<f64>()
+            + (1.0 - total) * self.seg.margin;
+        self.member_mix = category_mix(earn, &shifted);
     }
 
     /// Leave the program at `t` (lapsed fee, or dropout).
@@ -545,6 +873,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
         self.next_referral = f64::INFINITY;
         self.next_review = f64::INFINITY;
         self.grace_until = f64::INFINITY;
+        self.next_winback = f64::INFINITY;
+        self.cashback_cut_at = f64::INFINITY;
         self.update_rates(t);
     }
 
@@ -583,6 +913,17 @@ impl<'c, 'a> Timeline<'c, 'a> {
         e * YEAR_DAYS / per_year
     }
 
+    fn cost(&mut self, t: f64, cents: i64, reward: bool) {
+        let p = self.period(t);
+        if reward {
+            self.tally.reward_cost_cents += cents;
+            self.tally.periods[p].reward_cost_cents += cents;
+        } else {
+            self.tally.program_cost_cents += cents;
+            self.tally.periods[p].program_cost_cents += cents;
+        }
+    }
+
     // ----- timers -----------------------------------------------------------------------
 
     fn next_timer(&self) -> f64 {
@@ -598,7 +939,12 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 .min(self.next_review_event)
                 .min(self.next_share)
                 .min(self.next_birthday)
-                .min(self.next_referral);
+                .min(self.next_referral)
+                .min(self.next_winback)
+                .min(self.cashback_cut_at)
+                .min(self.dip_until)
+                .min(self.reset_dropout_until)
+                .min(self.rewarded_until);
         }
         t
     }
@@ -613,18 +959,41 @@ impl<'c, 'a> Timeline<'c, 'a> {
             }
         }
         if !self.member {
+            self.update_rates(t);
             return;
+        }
+        for until in [
+            &mut self.dip_until,
+            &mut self.reset_dropout_until,
+            &mut self.rewarded_until,
+        ] {
+            if *until <= t {
+                *until = f64::INFINITY;
+            }
+        }
+        if self.cashback_cut_at <= t {
+            // The introductory rate ends: deal seekers feel the cut.
+            self.cashback_cut_at = f64::INFINITY;
+            self.dropout_penalty *= self.seg.benefit_cut_dropout;
         }
         if self.next_billing <= t {
             let m = self.d.membership.expect("billing needs a membership");
-            let keep = if self.paying {
-                m.renewal
+            let keep = if m.decision == JoinDecision::Value {
+                let worth = self.membership_worth_it();
+                worth && (!self.paying || self.prng.random::<f64>() < m.renewal)
             } else {
-                m.trial_conversion
+                let p = if self.paying {
+                    m.renewal
+                } else {
+                    m.trial_conversion
+                };
+                self.prng.random::<f64>() < p
             };
-            if self.prng.random::<f64>() < keep {
+            if keep {
                 self.charge_fee(t);
             } else {
+                // A lapsed membership is a benefit cut.
+                self.dropout_penalty *= self.seg.benefit_cut_dropout;
                 self.leave(t);
                 return;
             }
@@ -656,6 +1025,29 @@ impl<'c, 'a> Timeline<'c, 'a> {
             let r = self.d.referral.as_ref().expect("referral timer");
             self.next_referral = t + self.exp_days(r.per_member_per_year);
         }
+        if self.next_winback <= t {
+            self.winback(t);
+        }
+        self.update_rates(t);
+    }
+
+    /// Contact a member who has not bought for `after_days`; a still-active one may answer
+    /// with a purchase now.
+    fn winback(&mut self, t: f64) {
+        let w = self.d.winback.expect("win-back timer");
+        self.next_winback = f64::INFINITY;
+        self.tally.winback_contacts += 1;
+        self.cost(t, w.cost_per_contact_cents, false);
+        if self.prng.random::<f64>() < w.response_probability {
+            self.tally.winback_responses += 1;
+            self.award(t, w.bonus_points);
+            if w.bonus_value_cents > 0 {
+                self.cost(t, w.bonus_value_cents, true);
+            }
+            // Buy now: the pending purchase budget is spent at once.
+            self.e_left = 0.0;
+            self.anchor = t;
+        }
     }
 
     /// Count one occurrence against a per-period cap; false if the cap is reached.
@@ -681,17 +1073,18 @@ impl<'c, 'a> Timeline<'c, 'a> {
             ReferralTrigger::SignUp => true,
             ReferralTrigger::FirstPurchase => purchases,
         };
+        let (rewards, handling) = (
+            r.referrer_reward_cents + r.referee_reward_cents,
+            r.cost_per_referral_cents,
+        );
         if pay {
-            let cost = r.referrer_reward_cents + r.referee_reward_cents;
-            self.tally.reward_cost_cents += cost;
-            let p = self.period(t);
-            self.tally.periods[p].reward_cost_cents += cost;
+            self.cost(t, rewards, true);
         }
-        if !purchases && r.cost_per_referral_cents > 0 {
+        if !purchases && handling > 0 {
             // A sign-up who never buys still cost the referral handling.
             let p = self.period(t);
-            self.tally.acquisition_cost_cents += r.cost_per_referral_cents;
-            self.tally.periods[p].acquisition_cost_cents += r.cost_per_referral_cents;
+            self.tally.acquisition_cost_cents += handling;
+            self.tally.periods[p].acquisition_cost_cents += handling;
         }
         self.referrals.push((t, purchases));
     }
@@ -716,6 +1109,19 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 .map_or(0, |t| t.levels[new].upgrade_bonus);
             if up && bonus > 0 && self.member {
                 self.award(t, bonus);
+            }
+        }
+        // Tier dynamics: a promotion lowers dropout a little, a demotion raises it more
+        // (and is a benefit cut); both for good.
+        if self.member {
+            match (self.tier, level) {
+                (Some(old), Some(new)) if new > old => {
+                    self.dropout_penalty *= self.b.promotion_dropout;
+                }
+                (Some(old), new) if new.is_none_or(|n| n < old) && level.is_some() => {
+                    self.dropout_penalty *= self.b.demotion_dropout * self.seg.benefit_cut_dropout;
+                }
+                _ => {}
             }
         }
         self.tier = level;
@@ -819,7 +1225,12 @@ impl<'c, 'a> Timeline<'c, 'a> {
         } else {
             list_cents
         };
-        let cogs = list_cents as f64 * (1.0 - self.margin);
+        let margin = if member {
+            self.member_margin
+        } else {
+            self.margin
+        };
+        let cogs = list_cents as f64 * (1.0 - margin);
         let gross = (paid_cents as f64 - cogs).round() as i64;
         {
             let tally = &mut *self.tally;
@@ -835,13 +1246,19 @@ impl<'c, 'a> Timeline<'c, 'a> {
             tally.discount_cents += list_cents - paid_cents;
             tally.program_cost_cents += shipping;
         }
+        self.spend_cents += paid_cents;
+        self.own_orders += 1;
         if !member {
             return;
+        }
+        if let Some(w) = d.winback {
+            self.next_winback = t + w.after_days;
         }
         if let Some(l) = self.ledger.as_mut() {
             l.touch(t);
         }
         let paid = paid_cents as f64 / 100.0;
+        let mut rewarded = false;
 
         // Store credit: use what is there, then earn on this order.
         if let Some(cb) = d.cashback {
@@ -854,19 +1271,25 @@ impl<'c, 'a> Timeline<'c, 'a> {
                     self.redeem(t, used, used as i64, false);
                 }
             }
-            let credit = (paid_cents as f64 * cb.rate + 1e-9).floor() as u64;
+            let credit = (paid_cents as f64 * cb.rate_at(t) + 1e-9).floor() as u64;
             self.award(t, credit);
         }
 
         // Points on the purchase.
         if let Some(earn) = &d.earn {
+            // Close the goal-gradient interval that ends with this purchase.
+            if let Some((start, bucket)) = self.points_interval.take() {
+                if let Some(b) = self.tally.progress.get_mut(bucket) {
+                    b.0 += ((t - start) * 1000.0).round() as u64;
+                    b.1 += 1;
+                }
+            }
             let tier_mult = match (&d.tiers, self.tier) {
                 (Some(tiers), Some(level)) => tiers.levels[level].earn_multiplier,
                 _ => 1.0,
             };
             let extra = d.membership.map_or(0.0, |m| m.extra_earn_rate);
-            let mut pts =
-                purchase_points(earn, &self.ctx.category_shares, paid, t, tier_mult, extra);
+            let mut pts = purchase_points(earn, self.member_mix, paid, t, tier_mult, extra);
             if let Some((max, days)) = earn.cap {
                 let window = (t / days).floor() as i64;
                 if self.cap_window.0 != window {
@@ -910,38 +1333,76 @@ impl<'c, 'a> Timeline<'c, 'a> {
                     break;
                 }
                 self.redeem(t, points, cost, true);
+                rewarded = true;
             }
         }
 
-        // Punch card.
-        if let Some(pc) = d.punch_card {
+        // Punch card (the checkout that hands out the card may earn no stamp).
+        let handed_out_now = !repeat && !pc_stamps_joining(d);
+        if let Some(pc) = d.punch_card.filter(|_| !handed_out_now) {
             if paid >= pc.min_purchase {
                 self.stamps += 1;
                 if pc.fraud_rate > 0.0 && self.prng.random::<f64>() < pc.fraud_rate {
                     self.stamps += 1;
                     self.fraud_stamps += 1;
                 }
+                self.card.push((t, self.stamps.min(pc.stamps)));
                 while self.stamps >= pc.stamps {
-                    self.stamps -= pc.stamps - pc.bonus_stamps;
-                    self.tally.cards_completed += 1;
-                    self.tally.rewards_redeemed += 1;
-                    self.tally.reward_cost_cents += pc.reward_cost_cents;
-                    self.tally.periods[p].reward_cost_cents += pc.reward_cost_cents;
-                    if !self.completed_any {
-                        self.completed_any = true;
-                        self.tally.card_completers += 1;
-                    }
-                    if self.fraud_stamps > 0 {
-                        // Fraud's share of this reward: its stamps over the stamps earned.
-                        let earned = pc.stamps - pc.bonus_stamps;
-                        let f = self.fraud_stamps.min(earned);
-                        self.fraud_stamps -= f;
-                        self.tally.fraud_cost_cents +=
-                            pc.reward_cost_cents * i64::from(f) / i64::from(earned);
-                    }
+                    self.complete_card(p);
+                    rewarded = true;
                 }
             }
         }
+        if rewarded {
+            let b = self.b;
+            if b.reset_dip != 1.0 && b.reset_dip_days > 0.0 {
+                self.dip_until = t + b.reset_dip_days;
+            }
+            if b.reset_dropout != 1.0 && b.reset_dropout_days > 0.0 {
+                self.reset_dropout_until = t + b.reset_dropout_days;
+            }
+            if b.rewarded_lift != 1.0 && b.rewarded_days > 0.0 {
+                self.rewarded_until = t + b.rewarded_days;
+            }
+        }
+        if d.earn.is_some() && !self.tally.progress.is_empty() && d.punch_card.is_none() {
+            let bucket = ((self.reward_progress() * POINTS_PROGRESS_BUCKETS as f64) as usize)
+                .min(POINTS_PROGRESS_BUCKETS - 1);
+            self.points_interval = Some((t, bucket));
+        }
+        self.update_rates(t);
+    }
+
+    /// A full punch card: reward cost, fraud's share, the goal-gradient intervals of the
+    /// card, and a new card with its bonus stamps.
+    fn complete_card(&mut self, p: usize) {
+        let pc = self.d.punch_card.expect("punch card");
+        self.stamps -= pc.stamps - pc.bonus_stamps;
+        self.tally.cards_completed += 1;
+        self.tally.rewards_redeemed += 1;
+        self.tally.reward_cost_cents += pc.reward_cost_cents;
+        self.tally.periods[p].reward_cost_cents += pc.reward_cost_cents;
+        if !self.completed_any {
+            self.completed_any = true;
+            self.tally.card_completers += 1;
+        }
+        if self.fraud_stamps > 0 {
+            // Fraud's share of this reward: its stamps over the stamps earned.
+            let earned = pc.stamps - pc.bonus_stamps;
+            let f = self.fraud_stamps.min(earned);
+            self.fraud_stamps -= f;
+            self.tally.fraud_cost_cents += pc.reward_cost_cents * i64::from(f) / i64::from(earned);
+        }
+        // Inter-purchase time by stamp number, over completed cards only (every stamp
+        // number then has the same customers: the within-card view of Kivetz et al.).
+        for w in self.card.windows(2) {
+            let (start, stamp) = w[0];
+            if let Some(b) = self.tally.progress.get_mut(stamp as usize) {
+                b.0 += ((w[1].0 - start) * 1000.0).round() as u64;
+                b.1 += 1;
+            }
+        }
+        self.card.clear();
     }
 
     /// Spend `points` from the ledger at merchant cost `cost_cents`.
@@ -960,9 +1421,19 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
     fn churn(&mut self, t: f64) {
         self.alive = false;
+        self.end_of_activity = t;
         self.tally.churned += 1;
         let p = self.period(t);
         self.tally.periods[p].churned += 1;
+        if let (true, Some(w)) = (self.member, self.d.winback) {
+            // The merchant cannot tell a lapsed customer from a departed one: the contact
+            // is made (and paid for) all the same, and goes unanswered.
+            let contact = self.last_purchase + w.after_days;
+            if contact < self.ctx.horizon {
+                self.tally.winback_contacts += 1;
+                self.cost(contact, w.cost_per_contact_cents, false);
+            }
+        }
         self.leave(t);
         // Points stay on the books after a customer drops out, until they expire.
         let horizon = self.ctx.horizon;
@@ -980,12 +1451,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
     fn finish(&mut self) {
         let horizon = self.ctx.horizon;
-        if self.alive {
-            // Timers due before the horizon after the last purchase already ran; end the
-            // membership's cost accrual at the horizon without counting a departure.
-            if self.member {
-                self.accrue_member_cost(self.joined_at, horizon);
-            }
+        if self.alive && self.member {
+            // End the membership's cost accrual at the horizon without a departure.
+            self.accrue_member_cost(self.joined_at, horizon);
         }
         if let Some(l) = &self.ledger {
             let (outstanding, pending) = l.close(horizon);
@@ -993,6 +1461,22 @@ impl<'c, 'a> Timeline<'c, 'a> {
             self.tally.points_pending += pending;
             if !self.alive {
                 self.tally.points_stranded += outstanding + pending;
+            }
+        }
+        if self.c.has_counterfactual {
+            let days = ((self.end_of_activity - self.c.arrival).max(0.0) * 1000.0).round() as u64;
+            let t = &mut *self.tally;
+            if self.ever_member {
+                t.cf_members += 1;
+                t.cf_member_spend_cents += self.spend_cents;
+                t.cf_member_control_spend_cents += self.control_spend;
+                t.cf_member_orders += self.own_orders;
+                t.cf_member_millidays += days;
+            } else {
+                t.cf_nonmembers += 1;
+                t.cf_nonmember_spend_cents += self.spend_cents;
+                t.cf_nonmember_orders += self.own_orders;
+                t.cf_nonmember_millidays += days;
             }
         }
     }

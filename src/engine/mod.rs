@@ -37,11 +37,36 @@ pub fn acquired_count(sc: &Scenario, replicate: u32) -> u64 {
     draw as u64
 }
 
-/// Total customers (initial plus acquired) over all replicates: the progress total.
+/// Who a replicate simulates: the shared customers, and per design the extra customers it
+/// attracts (Poisson(extra per day x horizon), from a stream keyed by replicate and design).
+pub fn plan(sc: &Scenario, replicate: u32) -> customer::Plan {
+    let shared = sc.population.customers + acquired_count(sc, replicate);
+    let extra = sc
+        .designs
+        .iter()
+        .enumerate()
+        .map(|(d, design)| {
+            let Some(a) = &design.acquisition else {
+                return 0;
+            };
+            let mean = a.per_day * f64::from(sc.horizon_days);
+            if mean <= 0.0 {
+                return 0;
+            }
+            let key = rng::child_key(REPLICATE_STREAM_ID, d as u64);
+            let mut rng = stream(sc.seed, replicate, key, Purpose::Replicate);
+            let draw: f64 = Poisson::new(mean)
+                .expect("mean > 0 and finite")
+                .sample(&mut rng);
+            draw as u64
+        })
+        .collect();
+    customer::Plan { shared, extra }
+}
+
+/// Total customer ids visited over all replicates: the progress total.
 pub fn total_customers(sc: &Scenario) -> u64 {
-    (0..sc.replicates)
-        .map(|r| sc.population.customers + acquired_count(sc, r))
-        .sum()
+    (0..sc.replicates).map(|r| plan(sc, r).total()).sum()
 }
 
 /// Simulate every replicate and design; returns `tallies[replicate][design]`.
@@ -65,7 +90,8 @@ pub fn simulate_replicate(
     progress: Option<Progress>,
 ) -> Vec<Tally> {
     let sc = ctx.scenario;
-    let n = sc.population.customers + acquired_count(sc, replicate);
+    let plan = plan(sc, replicate);
+    let n = plan.total();
     let blocks = n.div_ceil(BLOCK);
     let empty = || ctx.empty_tallies();
     let mut tallies = (0..blocks)
@@ -75,7 +101,7 @@ pub fn simulate_replicate(
             let hi = (lo + BLOCK).min(n);
             let mut tallies = empty();
             for id in lo..hi {
-                ctx.simulate_customer(replicate, id, &mut tallies);
+                ctx.simulate_customer(replicate, id, &plan, &mut tallies);
             }
             if let Some(p) = progress {
                 p(hi - lo);

@@ -6,13 +6,22 @@ pub mod ledger;
 
 use crate::scenario::design::{Design, Earn, Redemption, Reward, TierLevel};
 
+/// The average points multiplier of a basket whose categories take `shares` of the
+/// spend: 1 + sum of share x (multiplier - 1); spend outside the categories earns at 1x.
+pub fn category_mix(earn: &Earn, shares: &[f64]) -> f64 {
+    1.0 + shares
+        .iter()
+        .zip(&earn.category_multipliers)
+        .map(|(s, m)| s * (m - 1.0))
+        .sum::<f64>()
+}
+
 /// Points earned by an order of `paid` currency units at day `t` under `earn`, before any
 /// cap: floor(paid x per unit x category mix x promotion x tier) + extra member rate +
-/// per-order points. Categories split the spend by their scenario shares; spend outside
-/// the categories earns at 1x.
+/// per-order points.
 pub fn purchase_points(
     earn: &Earn,
-    shares: &[f64],
+    mix: f64,
     paid: f64,
     t: f64,
     tier_multiplier: f64,
@@ -20,10 +29,6 @@ pub fn purchase_points(
 ) -> u64 {
     if paid < earn.min_order_value {
         return 0;
-    }
-    let mut mix = 1.0;
-    for (share, m) in shares.iter().zip(&earn.category_multipliers) {
-        mix += share * (m - 1.0);
     }
     let promo: f64 = earn
         .promotions
@@ -110,10 +115,11 @@ mod tests {
     fn points_round_down_with_category_and_promotion() {
         let e = earn();
         // 20% of spend in a 3x category: 100 x (0.8 + 0.6) = 140.
-        assert_eq!(purchase_points(&e, &[0.2], 100.0, 0.0, 1.0, 0.0), 140);
-        assert_eq!(purchase_points(&e, &[0.2], 100.0, 15.0, 1.0, 0.0), 280);
-        assert_eq!(purchase_points(&e, &[0.0], 20.0, 0.0, 1.0, 0.0), 20);
-        assert_eq!(purchase_points(&e, &[0.0], 19.99, 0.0, 1.0, 0.0), 19);
+        let mix = category_mix(&e, &[0.2]);
+        assert_eq!(purchase_points(&e, mix, 100.0, 0.0, 1.0, 0.0), 140);
+        assert_eq!(purchase_points(&e, mix, 100.0, 15.0, 1.0, 0.0), 280);
+        assert_eq!(purchase_points(&e, 1.0, 20.0, 0.0, 1.0, 0.0), 20);
+        assert_eq!(purchase_points(&e, 1.0, 19.99, 0.0, 1.0, 0.0), 19);
     }
 
     #[test]

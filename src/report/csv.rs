@@ -100,3 +100,24 @@ pub fn render_tiers(r: &RunResults) -> Vec<u8> {
     }
     out.into_bytes()
 }
+
+/// Render progress_curve.csv: `design,progress,mean_days,intervals`: the goal-gradient
+/// curve of each design that has one. For a punch card `progress` is the stamp number k
+/// and `mean_days` the mean time from stamp k to stamp k+1 over completed cards; for a
+/// points design it is the share of the cheapest reward's points held (bucket middle).
+pub fn render_progress(r: &RunResults) -> Vec<u8> {
+    let mut out = String::from("design,progress,mean_days,intervals\n");
+    for d in &r.designs {
+        for p in d.progress_curve.iter().flatten() {
+            let _ = writeln!(
+                out,
+                "{},{},{},{}",
+                text(&d.name),
+                cell(Some(p.progress)),
+                cell(Some(p.mean_days)),
+                p.n
+            );
+        }
+    }
+    out.into_bytes()
+}

@@ -28,5 +28,6 @@ pub fn render_run(sc: &Scenario, r: &RunResults) -> OutputFiles {
     files.add("designs.csv", csv::render_designs(r));
     files.add("timeseries.csv", csv::render_timeseries(sc, r));
     files.add("tiers.csv", csv::render_tiers(r));
+    files.add("progress_curve.csv", csv::render_progress(r));
     files
 }

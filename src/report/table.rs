@@ -52,6 +52,7 @@ pub fn render(sc: &Scenario, r: &RunResults) -> String {
         h.extend(cols.iter().map(|(c, _)| c.to_string()));
         h.push("net_profit vs control [95% CI]".into());
         h.push("payback".into());
+        h.push("member lift naive/causal".into());
         h
     }];
     for d in &r.designs {
@@ -75,6 +76,12 @@ pub fn render(sc: &Scenario, r: &RunResults) -> String {
         } else {
             d.payback_months
                 .map_or("never".into(), |m| format!("{m:.0} mo"))
+        });
+        let naive = d.metrics[idx("naive_member_lift")].mean;
+        let causal = d.metrics[idx("causal_member_lift")].mean;
+        row.push(match (naive, causal) {
+            (Some(n), Some(c)) if d.kind != "none" => format!("{n:.0} / {c:.0}"),
+            _ => "-".into(),
         });
         rows.push(row);
     }

@@ -76,6 +76,29 @@ pub struct RawDesign {
     pub membership: Option<RawMembership>,
     pub punch_card: Option<RawPunchCard>,
     pub referral: Option<RawReferral>,
+    pub behaviour: Option<super::behaviour::RawBehaviour>,
+    pub acquisition: Option<RawDesignAcquisition>,
+    pub winback: Option<RawWinback>,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDesignAcquisition {
+    pub extra_per_day: NonNegative,
+    pub cost_per_customer: Option<NonNegative>,
+    pub segments: Option<BTreeMap<String, Probability>>,
+}
+
+#[allow(missing_docs)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWinback {
+    pub after_days: Positive,
+    pub cost_per_contact: Option<NonNegative>,
+    pub response_probability: Probability,
+    pub bonus_points: Option<NonNegative>,
+    pub bonus_value: Option<NonNegative>,
 }
 
 /// How customers become members.
@@ -242,6 +265,8 @@ pub struct RawCashback {
     pub rate: Probability,
     pub expiry_days: Option<Positive>,
     pub use_probability: Option<Probability>,
+    pub until_day: Option<NonNegative>,
+    pub after_rate: Option<Probability>,
 }
 
 /// What qualifies a member for a tier.
@@ -305,6 +330,16 @@ pub struct RawTiers {
     pub levels: Vec<RawTierLevel>,
 }
 
+/// How customers decide to pay for a membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum JoinDecision {
+    /// With the enrolment probabilities.
+    Probability,
+    /// When the benefit they expect from their own purchase rate and basket beats the fee.
+    Value,
+}
+
 /// Fee billing period of a paid membership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -328,6 +363,8 @@ pub struct RawBenefits {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMembership {
+    pub decision: Option<JoinDecision>,
+    pub value_noise: Option<NonNegative>,
     pub fee: NonNegative,
     pub billing: Option<Billing>,
     pub trial_days: Option<NonNegative>,
@@ -346,6 +383,7 @@ pub struct RawPunchCard {
     pub cost_share: Option<Probability>,
     pub min_purchase: Option<NonNegative>,
     pub fraud_rate: Option<Probability>,
+    pub stamp_joining_purchase: Option<bool>,
 }
 
 /// When a referral reward is paid.
@@ -558,6 +596,48 @@ pub struct Cashback {
     pub rate: f64,
     /// Probability the member uses available credit at a purchase.
     pub use_probability: f64,
+    /// From this day on the rate is `after_rate` (an introductory offer ending).
+    pub until_day: f64,
+    /// The rate after `until_day`.
+    pub after_rate: f64,
+}
+
+impl Cashback {
+    /// The credit rate in force on day `t`.
+    pub fn rate_at(&self, t: f64) -> f64 {
+        if t < self.until_day {
+            self.rate
+        } else {
+            self.after_rate
+        }
+    }
+}
+
+/// Customers a design brings in beyond the scenario's acquisition: a design that leads
+/// with discounts draws more deal seekers (adverse selection).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExtraAcquisition {
+    /// Extra Poisson arrivals per day under this design.
+    pub per_day: f64,
+    /// Their acquisition cost, cents.
+    pub cost_per_customer_cents: i64,
+    /// Cumulative segment mix (empty: the population's).
+    pub segment_cumulative: Vec<f64>,
+}
+
+/// A win-back campaign for members showing a churn signal.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Winback {
+    /// Days without a purchase that trigger a contact.
+    pub after_days: f64,
+    /// Cost per contact, cents.
+    pub cost_per_contact_cents: i64,
+    /// Probability that a still-active contacted member responds with a purchase.
+    pub response_probability: f64,
+    /// Points given with the offer on response.
+    pub bonus_points: u64,
+    /// Cash value of the offer on response (reward cost), cents.
+    pub bonus_value_cents: i64,
 }
 
 /// One tier level.
@@ -597,6 +677,10 @@ pub struct Tiers {
 /// A paid membership.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Membership {
+    /// How customers decide to join, convert and renew.
+    pub decision: JoinDecision,
+    /// Log-normal sd of the perceived benefit around its expected value (heterogeneity).
+    pub value_noise: f64,
     /// Fee per billing period, cents.
     pub fee_cents: i64,
     /// Billing period in days.
@@ -630,6 +714,9 @@ pub struct PunchCard {
     pub min_purchase: f64,
     /// Probability a stamp comes with a fraudulent extra stamp.
     pub fraud_rate: f64,
+    /// Whether the purchase at which the card is handed out earns its first stamp (false:
+    /// the card is given after paying, as in Nunes & Dreze 2006).
+    pub stamp_joining_purchase: bool,
 }
 
 /// A referral programme.
@@ -684,6 +771,12 @@ pub struct Design {
     pub punch_card: Option<PunchCard>,
     /// Referrals.
     pub referral: Option<Referral>,
+    /// How members respond, mechanism by mechanism.
+    pub behaviour: super::behaviour::Behaviour,
+    /// Extra customers the design attracts.
+    pub acquisition: Option<ExtraAcquisition>,
+    /// Win-back campaign.
+    pub winback: Option<Winback>,
 }
 
 impl Design {
@@ -705,6 +798,9 @@ impl Design {
             membership: None,
             punch_card: None,
             referral: None,
+            behaviour: super::behaviour::Behaviour::FIXED_LIFT,
+            acquisition: None,
+            winback: None,
         }
     }
 
@@ -805,6 +901,8 @@ pub fn preset(d: &mut RawDesign) {
                 rate: Probability(0.02),
                 expiry_days: None,
                 use_probability: None,
+                until_day: None,
+                after_rate: None,
             });
         }
         Kind::PunchCard if d.punch_card.is_none() => {
@@ -815,6 +913,7 @@ pub fn preset(d: &mut RawDesign) {
                 cost_share: None,
                 min_purchase: None,
                 fraud_rate: None,
+                stamp_joining_purchase: None,
             });
         }
         _ => {}
@@ -844,7 +943,10 @@ pub(crate) fn validate(
         || d.tiers.is_some()
         || d.membership.is_some()
         || d.punch_card.is_some()
-        || d.referral.is_some();
+        || d.referral.is_some()
+        || d.behaviour.is_some()
+        || d.acquisition.is_some()
+        || d.winback.is_some();
     if d.kind == Kind::None {
         if has_parts {
             return Err(ck.err(
@@ -1130,7 +1232,17 @@ pub(crate) fn validate(
     let cashback = d.cashback.as_ref().map(|c| Cashback {
         rate: c.rate.get(),
         use_probability: c.use_probability.map_or(1.0, |p| p.get()),
+        until_day: c.until_day.map_or(f64::INFINITY, |x| x.get()),
+        after_rate: c.after_rate.map_or(c.rate.get(), |x| x.get()),
     });
+    if let Some(c) = &d.cashback {
+        if c.after_rate.is_some() != c.until_day.is_some() {
+            return Err(ck.err(
+                f("cashback.after_rate"),
+                "`until_day` and `after_rate` go together (the rate changes to after_rate on until_day)",
+            ));
+        }
+    }
     let (pending_days, expiry) = match (&d.cashback, expiry) {
         (Some(c), Expiry::None) => (
             pending_days,
@@ -1206,6 +1318,8 @@ pub(crate) fn validate(
     let membership = d.membership.as_ref().map(|m| {
         let b = m.benefits.as_ref();
         Membership {
+            decision: m.decision.unwrap_or(JoinDecision::Probability),
+            value_noise: m.value_noise.map_or(0.5, |x| x.get()),
             fee_cents: to_cents(m.fee.get()),
             billing_days: match m.billing.unwrap_or(Billing::Year) {
                 Billing::Month => 365.25 / 12.0,
@@ -1258,6 +1372,7 @@ pub(crate) fn validate(
                     as i64,
                 min_purchase: p.min_purchase.map_or(0.0, |x| x.get()),
                 fraud_rate: p.fraud_rate.map_or(0.0, |x| x.get()),
+                stamp_joining_purchase: p.stamp_joining_purchase.unwrap_or(true),
             })
         }
     };
@@ -1313,6 +1428,75 @@ pub(crate) fn validate(
         }
     };
 
+    let behaviour = super::behaviour::validate(ck, i, d.behaviour.as_ref())?;
+    let mix = |field: String, m: &Option<BTreeMap<String, Probability>>| -> Result<Vec<f64>> {
+        let Some(m) = m else {
+            return Ok(Vec::new());
+        };
+        let mut shares = vec![0.0; n];
+        for (name, q) in m {
+            shares[seg_index(format!("{field}.{name}"), name)?] = q.get();
+        }
+        let total: f64 = shares.iter().sum();
+        if (total - 1.0).abs() > 1e-6 {
+            return Err(ck.err(
+                field,
+                format!("segment shares must sum to 1, they sum to {total}"),
+            ));
+        }
+        let mut acc = 0.0;
+        let mut cumulative: Vec<f64> = shares
+            .iter()
+            .map(|x| {
+                acc += x;
+                acc
+            })
+            .collect();
+        if let Some(last) = cumulative.last_mut() {
+            *last = f64::INFINITY;
+        }
+        Ok(cumulative)
+    };
+    let acquisition = match &d.acquisition {
+        None => None,
+        Some(a) => {
+            if a.extra_per_day.get() > 1e6 {
+                return Err(ck.err(
+                    f("acquisition.extra_per_day"),
+                    "must be at most 1000000 per day",
+                ));
+            }
+            Some(ExtraAcquisition {
+                per_day: a.extra_per_day.get(),
+                cost_per_customer_cents: to_cents(a.cost_per_customer.map_or(0.0, |x| x.get())),
+                segment_cumulative: mix(f("acquisition.segments"), &a.segments)?,
+            })
+        }
+    };
+    let winback = d.winback.as_ref().map(|w| Winback {
+        after_days: w.after_days.get(),
+        cost_per_contact_cents: to_cents(w.cost_per_contact.map_or(0.0, |x| x.get())),
+        response_probability: w.response_probability.get(),
+        bonus_points: w.bonus_points.map_or(0, points),
+        bonus_value_cents: to_cents(w.bonus_value.map_or(0.0, |x| x.get())),
+    });
+    if winback.is_some_and(|w| w.bonus_points > 0) && redemption.is_none() {
+        return Err(ck.err(
+            f("winback.bonus_points"),
+            "bonus points need a [designs.redemption] table to be spent",
+        ));
+    }
+    if membership.is_some_and(|m| m.decision == JoinDecision::Value)
+        && d.enrolment
+            .as_ref()
+            .is_some_and(|e| e.mode == EnrolmentMode::Auto)
+    {
+        return Err(ck.err(
+            f("membership.decision"),
+            "`value` decides who pays; it cannot be combined with enrolment mode \"auto\"",
+        ));
+    }
+
     Ok(Design {
         name: d.name.clone(),
         kind: d.kind,
@@ -1329,6 +1513,9 @@ pub(crate) fn validate(
         membership,
         punch_card,
         referral,
+        behaviour,
+        acquisition,
+        winback,
     })
 }
 

@@ -6,6 +6,7 @@
 //! summing to 1, a model's required parameters, unique names) run afterwards with the line
 //! found through the [`locate::Locator`].
 
+pub mod behaviour;
 pub mod design;
 pub mod locate;
 pub mod raw;
@@ -99,6 +100,23 @@ pub struct Segment {
     pub purchase: PurchaseModel,
     /// Order-value model.
     pub spend: SpendModel,
+    /// Deal seeking: a member's purchase rate is multiplied by 1 + elasticity x the
+    /// design's benefit rate (discounts, cashback, points payback). 0 for service-oriented
+    /// customers; large for price-oriented ones (Kopalle et al. 2012).
+    pub discount_elasticity: f64,
+    /// Multiplier on dropout, for good, once a member's benefits are cut (a cashback rate
+    /// drop, a lapsed membership, a tier demotion): deal seekers leave when the deal does.
+    pub benefit_cut_dropout: f64,
+}
+
+impl Segment {
+    /// Mean purchase rate per day of the segment (r / alpha per unit).
+    pub fn mean_rate_per_day(&self) -> f64 {
+        match self.purchase {
+            PurchaseModel::BgNbd { r, alpha, unit, .. }
+            | PurchaseModel::ParetoNbd { r, alpha, unit, .. } => r / (alpha * unit.days()),
+        }
+    }
 }
 
 /// Buy-till-you-die purchase models, parameters as published (rates per `unit`).
@@ -561,5 +579,7 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
         margin: s.margin.get(),
         purchase,
         spend,
+        discount_elasticity: s.discount_elasticity.map_or(0.0, |x| x.get()),
+        benefit_cut_dropout: s.benefit_cut_dropout.map_or(1.0, |x| x.get()),
     })
 }

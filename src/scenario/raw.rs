@@ -92,6 +92,8 @@ pub struct RawSegment {
     pub margin: Probability,
     pub purchase: RawPurchase,
     pub spend: RawSpend,
+    pub discount_elasticity: Option<NonNegative>,
+    pub benefit_cut_dropout: Option<NonNegative>,
 }
 
 /// Time unit the purchase-model rates are expressed in.
