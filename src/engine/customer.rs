@@ -36,7 +36,8 @@ use crate::scenario::design::{
     Design, Downgrade, EnrolmentMode, JoinDecision, Multipliers, ReferralTrigger, TierMetric,
     TierWindow,
 };
-use crate::scenario::{units::to_cents, Scenario, Segment};
+use crate::scenario::units::{round_half_away, to_cents};
+use crate::scenario::{Scenario, Segment};
 
 /// Days in a month (for monthly costs, billing and reviews).
 pub const MONTH_DAYS: f64 = YEAR_DAYS / 12.0;
@@ -56,6 +57,8 @@ pub struct Context<'a> {
     pub population: PopulationSampler,
     horizon: f64,
     period_days: f64,
+    /// 1 / period_days: the period index is a multiply on the hot path, not a divide.
+    per_period_day: f64,
     periods: usize,
     /// Per segment: gross margin of an order, blending the categories' margins.
     blended_margin: Vec<f64>,
@@ -97,6 +100,7 @@ impl<'a> Context<'a> {
             population: PopulationSampler::new(scenario),
             horizon: f64::from(scenario.horizon_days),
             period_days: scenario.period.days(),
+            per_period_day: 1.0 / scenario.period.days(),
             periods: scenario.periods(),
             blended_margin: scenario
                 .population
@@ -129,7 +133,7 @@ impl<'a> Context<'a> {
     /// Reporting period of day `t`.
     #[inline]
     pub fn period_of(&self, t: f64) -> usize {
-        ((t / self.period_days) as usize).min(self.periods - 1)
+        ((t * self.per_period_day) as usize).min(self.periods - 1)
     }
 
     /// Add the costs that do not depend on customers (launch, platform) to a replicate's
@@ -207,18 +211,7 @@ impl<'a> Context<'a> {
         let (customer, brng) = super::draw_customer(seed, sc, &self.population, replicate, id);
         let prng = stream(seed, replicate, id, Purpose::Program);
         // The control runs first: its spend is every other design's counterfactual.
-        let control_spend = self.run(
-            &customer,
-            &sc.designs[sc.control],
-            brng.clone(),
-            prng.clone(),
-            replicate,
-            id,
-            0,
-            None,
-            0,
-            &mut tallies[sc.control],
-        );
+        let control_spend = self.run_control(&customer, brng.clone(), &mut tallies[sc.control]);
         for (d, tally) in tallies.iter_mut().enumerate() {
             if d == sc.control {
                 continue;
@@ -250,6 +243,86 @@ impl<'a> Context<'a> {
                 tally,
             );
         }
+    }
+
+    /// The control's timeline: the general [`Timeline`] with no program, written out as a
+    /// plain loop because it is half of every run. It does exactly the same arithmetic in
+    /// the same order (the neutral-design tests check the two agree to the bit); returns
+    /// the customer's spend in cents.
+    fn run_control(&self, c: &Customer, mut rng: Xoshiro256PlusPlus, tally: &mut Tally) -> i64 {
+        let horizon = self.horizon;
+        let margin = self.blended_margin[c.segment];
+        if c.acquired {
+            let p = self.period_of(c.arrival);
+            let cac = self
+                .scenario
+                .population
+                .acquisition
+                .as_ref()
+                .map_or(0, |a| a.cost_per_customer_cents);
+            tally.customers_acquired += 1;
+            tally.periods[p].new_customers += 1;
+            tally.acquisition_cost_cents += cac;
+            tally.periods[p].acquisition_cost_cents += cac;
+        } else {
+            tally.customers_initial += 1;
+        }
+        let mut spend = 0i64;
+        let mut orders = 0u64;
+        let mut order = |tally: &mut Tally, t: f64, value: f64, repeat: bool| {
+            let cents = to_cents(value);
+            let gross = round_half_away(cents as f64 - cents as f64 * (1.0 - margin));
+            let pt = &mut tally.periods[self.period_of(t)];
+            pt.orders += 1;
+            pt.revenue_cents += cents;
+            pt.margin_cents += gross;
+            tally.orders += 1;
+            tally.repeat_orders += u64::from(repeat);
+            tally.revenue_cents += cents;
+            tally.margin_cents += gross;
+            spend += cents;
+            orders += 1;
+        };
+        let value = c.spend.draw(&mut rng);
+        order(tally, c.arrival, value, false);
+        let death = match c.dropout {
+            Dropout::Lifetime { mu, e } => c.arrival + e / mu,
+            Dropout::AfterPurchase { .. } => f64::INFINITY,
+        };
+        let mut t = c.arrival;
+        let mut end_of_activity = horizon;
+        loop {
+            let e: f64 = Exp1.sample(&mut rng);
+            let next = t + e / c.lambda;
+            if next.min(death) >= horizon || next.is_nan() {
+                break;
+            }
+            if death <= next {
+                end_of_activity = death;
+                break;
+            }
+            t = next;
+            order(tally, t, c.spend.draw(&mut rng), true);
+            if let Dropout::AfterPurchase { p } = c.dropout {
+                let u: f64 = rng.random();
+                if u < p {
+                    end_of_activity = t;
+                    break;
+                }
+            }
+        }
+        if end_of_activity < horizon {
+            tally.churned += 1;
+            tally.periods[self.period_of(end_of_activity)].churned += 1;
+        }
+        if c.has_counterfactual {
+            let days = round_half_away((end_of_activity - c.arrival).max(0.0) * 1000.0) as u64;
+            tally.cf_nonmembers += 1;
+            tally.cf_nonmember_spend_cents += spend;
+            tally.cf_nonmember_orders += orders;
+            tally.cf_nonmember_millidays += days;
+        }
+        spend
     }
 
     /// Run one customer's timeline (and those of the customers they refer) under `design`;
@@ -332,6 +405,16 @@ pub fn progress_buckets(d: &Design) -> usize {
     }
 }
 
+/// x^c, skipping the libm call for the common linear case.
+#[inline]
+fn power(x: f64, c: f64) -> f64 {
+    if c == 1.0 {
+        x
+    } else {
+        x.powf(c)
+    }
+}
+
 /// The state of one customer under one design while their timeline runs.
 struct Timeline<'c, 'a> {
     ctx: &'c Context<'a>,
@@ -349,6 +432,9 @@ struct Timeline<'c, 'a> {
     member_mix: f64,
     /// Response strength of this customer: relevance x heavy-buyer factor.
     strength: f64,
+    /// Whether progress toward a reward or tier moves the multipliers (goal gradient, tier
+    /// chase, commitment), so they must be recomputed after each purchase.
+    progress_effects: bool,
     // Purchase and lifetime hazards.
     mult: Multipliers,
     anchor: f64,
@@ -424,6 +510,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
         let heavy = c.lambda > b.heavy_threshold * seg.mean_rate_per_day();
         let strength = b.relevance * if heavy { b.heavy_response } else { 1.0 };
         let margin = ctx.blended_margin[c.segment];
+        let rewards = d.punch_card.is_some() || (d.earn.is_some() && d.redemption.is_some());
+        let progress_effects = (rewards && (b.gg_rate > 0.0 || (d.punch_card.is_some() && b.gg_dropout > 0.0)))
+            || (d.tiers.is_some() && b.tier_chase > 0.0);
         Timeline {
             ctx,
             d,
@@ -438,6 +527,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
             member_margin: margin,
             member_mix: 1.0,
             strength,
+            progress_effects,
             mult: Multipliers::NEUTRAL,
             anchor: c.arrival,
             e_left: 0.0,
@@ -588,15 +678,17 @@ impl<'c, 'a> Timeline<'c, 'a> {
         // post-reward reset these are within-customer dynamics found in all customers
         // (Kivetz et al. 2006), so only relevance scales them, not the heavy-buyer factor.
         let g = b.relevance;
-        let progress = self.reward_progress();
-        let p = progress.powf(b.gg_curvature);
-        let q = self.tier_progress().powf(b.gg_curvature);
-        m.purchase_rate *= 1.0 + g * (b.gg_rate * p + b.tier_chase * q);
-        if self.d.punch_card.is_some() {
-            // Goal commitment is modelled where it was measured: visibly stamped cards
-            // (a points balance is far less salient).
-            let commitment = progress.powf(b.gg_dropout_curvature);
-            m.dropout *= (1.0 - g.min(1.0) * b.gg_dropout * commitment).max(0.0);
+        if self.progress_effects {
+            let progress = self.reward_progress();
+            let p = power(progress, b.gg_curvature);
+            let q = power(self.tier_progress(), b.gg_curvature);
+            m.purchase_rate *= 1.0 + g * (b.gg_rate * p + b.tier_chase * q);
+            if self.d.punch_card.is_some() && b.gg_dropout > 0.0 {
+                // Goal commitment is modelled where it was measured: visibly stamped
+                // cards (a points balance is far less salient).
+                let commitment = power(progress, b.gg_dropout_curvature);
+                m.dropout *= (1.0 - g.min(1.0) * b.gg_dropout * commitment).max(0.0);
+            }
         }
         // Post-reward reset and rewarded behaviour (finite only while in force).
         if self.dip_until.is_finite() {
@@ -1230,8 +1322,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
         } else {
             self.margin
         };
-        let cogs = list_cents as f64 * (1.0 - margin);
-        let gross = (paid_cents as f64 - cogs).round() as i64;
+        let gross = round_half_away(paid_cents as f64 - list_cents as f64 * (1.0 - margin));
         {
             let tally = &mut *self.tally;
             let pt = &mut tally.periods[p];
@@ -1280,7 +1371,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
             // Close the goal-gradient interval that ends with this purchase.
             if let Some((start, bucket)) = self.points_interval.take() {
                 if let Some(b) = self.tally.progress.get_mut(bucket) {
-                    b.0 += ((t - start) * 1000.0).round() as u64;
+                    b.0 += round_half_away((t - start) * 1000.0) as u64;
                     b.1 += 1;
                 }
             }
@@ -1370,7 +1461,11 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 .min(POINTS_PROGRESS_BUCKETS - 1);
             self.points_interval = Some((t, bucket));
         }
-        self.update_rates(t);
+        // Multipliers move after a purchase only through progress or a reward's effects
+        // (tier changes and joins update them where they happen).
+        if self.progress_effects || rewarded {
+            self.update_rates(t);
+        }
     }
 
     /// A full punch card: reward cost, fraud's share, the goal-gradient intervals of the
@@ -1398,7 +1493,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
         for w in self.card.windows(2) {
             let (start, stamp) = w[0];
             if let Some(b) = self.tally.progress.get_mut(stamp as usize) {
-                b.0 += ((w[1].0 - start) * 1000.0).round() as u64;
+                b.0 += round_half_away((w[1].0 - start) * 1000.0) as u64;
                 b.1 += 1;
             }
         }
@@ -1464,7 +1559,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
             }
         }
         if self.c.has_counterfactual {
-            let days = ((self.end_of_activity - self.c.arrival).max(0.0) * 1000.0).round() as u64;
+            let days =
+                round_half_away((self.end_of_activity - self.c.arrival).max(0.0) * 1000.0) as u64;
             let t = &mut *self.tally;
             if self.ever_member {
                 t.cf_members += 1;

@@ -38,7 +38,8 @@ pub fn purchase_points(
         .product();
     let rate = earn.per_currency_unit * mix * promo * tier_multiplier + extra_per_unit;
     // A tiny epsilon keeps 20.00 x 1 from flooring to 19 through binary noise.
-    let pts = (paid * rate + 1e-9).floor().max(0.0) as u64;
+    // Truncation is floor for the non-negative values here (and avoids a libm call).
+    let pts = (paid * rate + 1e-9).max(0.0) as u64;
     pts + earn.per_order
 }
 
