@@ -42,10 +42,10 @@ fn power_vs_days<DB: DrawingBackend>(
     chart
         .draw_series(LineSeries::new(
             [(0.0, 0.8), (days + 0.5, 0.8)],
-            BLACK.mix(0.4),
+            BLACK.mix(0.7).stroke_width(2),
         ))?
         .label("80% power")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2)));
     let fixed: Vec<(f64, f64)> = rep
         .power_by_day
         .iter()
@@ -132,9 +132,9 @@ fn lift_distribution<DB: DrawingBackend>(
         .label("significant estimates")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], ORANGE.mix(0.8).filled()));
     chart
-        .draw_series(LineSeries::new([(0.0, 0.0), (0.0, top)], BLACK.mix(0.4)))?
+        .draw_series(LineSeries::new([(0.0, 0.0), (0.0, top)], BLACK.mix(0.7).stroke_width(2)))?
         .label("no effect")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2)));
     if let Some(t) = truth {
         chart
             .draw_series(LineSeries::new([(t, 0.0), (t, top)], RED.stroke_width(2)))?
@@ -180,10 +180,10 @@ fn fpr_vs_looks<DB: DrawingBackend>(
     chart
         .draw_series(LineSeries::new(
             [(0.5, alpha), (n + 0.5, alpha)],
-            BLACK.mix(0.4),
+            BLACK.mix(0.7).stroke_width(2),
         ))?
         .label(format!("nominal alpha = {alpha}"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.4)));
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2)));
     let pts = |f: &dyn Fn(&super::simulate::LooksFpr) -> f64| -> Vec<(f64, f64)> {
         rep.fpr_by_looks
             .iter()

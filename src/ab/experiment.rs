@@ -581,7 +581,10 @@ impl Experiment {
             return Err(err(
                 Some(segs_line),
                 "segments[].share",
-                format!("segment shares must sum to 1, got {share_sum}"),
+                format!(
+                    "segment shares must sum to 1, got {}",
+                    (share_sum * 1e9).round() / 1e9
+                ),
             ));
         }
 
