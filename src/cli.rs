@@ -43,7 +43,9 @@ where
     match cli.command {
         Some(Command::Ab(args)) => crate::ab::run(args),
         Some(Command::Fit(args)) => crate::fit::run(args),
-        None => Err(Error::Usage("no command given; try `loyalsim --help`".into())),
+        None => Err(Error::Usage(
+            "no command given; try `loyalsim --help`".into(),
+        )),
     }
 }
 

@@ -49,9 +49,7 @@ fn beta_cdf_int(a: u64, b: u64, x: f64) -> f64 {
     }
     let n = a + b - 1;
     (a..=n)
-        .map(|k| {
-            (ln_choose(n, k) + k as f64 * x.ln() + (n - k) as f64 * (1.0 - x).ln()).exp()
-        })
+        .map(|k| (ln_choose(n, k) + k as f64 * x.ln() + (n - k) as f64 * (1.0 - x).ln()).exp())
         .sum()
 }
 
@@ -125,7 +123,7 @@ fn distributions_match_closed_forms() {
         // df = 1 is Cauchy, df = 2 has a closed form.
         close(
             stats::t_sf(t, 1.0),
-            0.5 - (t as f64).atan() / std::f64::consts::PI,
+            0.5 - t.atan() / std::f64::consts::PI,
             1e-12,
             "t df 1",
         );
@@ -281,7 +279,9 @@ fn zero_conversions_give_null_with_reasons_never_nan() {
     for key in ["z", "p_value", "ci95", "relative_lift", "relative_ci95"] {
         assert!(conv[key].is_null(), "{key} should be null");
         assert!(
-            conv["undefined"][key].as_str().is_some_and(|s| !s.is_empty()),
+            conv["undefined"][key]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
             "{key} needs a reason"
         );
     }
@@ -404,7 +404,12 @@ fn aggregated_with_three_arms_and_corrections() {
         close(c.conversion.p_value_adjusted.unwrap(), want, 1e-15, "bh");
     }
     // Revenue from sums: mean 6, variance (9.8e6 − 120000²/20000)/19999.
-    close(holm.arms[0].revenue_per_visitor.unwrap(), 6.0, 1e-12, "mean");
+    close(
+        holm.arms[0].revenue_per_visitor.unwrap(),
+        6.0,
+        1e-12,
+        "mean",
+    );
     close(
         holm.arms[0].revenue_sd.unwrap(),
         ((9.8e6 - 120_000.0_f64.powi(2) / 2e4) / 19_999.0).sqrt(),
@@ -436,7 +441,8 @@ fn ninety_five_five_split_and_srm() {
     assert!(!a.srm.flagged);
     let c = &a.comparisons[0].conversion;
     let pooled = 5020.0 / 100_000.0;
-    let z = (0.054 - 0.05) / (pooled * (1.0 - pooled) * (1.0 / 95_000.0 + 1.0 / 5_000.0_f64)).sqrt();
+    let z =
+        (0.054 - 0.05) / (pooled * (1.0 - pooled) * (1.0 / 95_000.0 + 1.0 / 5_000.0_f64)).sqrt();
     close(c.z.unwrap(), z, 1e-12, "z 95/5");
     // The same data against a 50/50 design is a glaring mismatch.
     let a = analyze::analyze("x", &data, &AnalyzeOptions::default()).unwrap();
@@ -468,7 +474,7 @@ fn plan_gives_14751_per_arm_for_10_to_11_percent() {
     assert_eq!(p.visitors_control, 14_751);
     assert_eq!(p.visitors_treatment, 14_751);
     assert_eq!(p.days, Some(15)); // 29,502 / 2,000 per day
-    // Relative MDE of 10% is the same test.
+                                  // Relative MDE of 10% is the same test.
     let mut rel = conversion_plan(0.10, 0.1);
     rel.relative = true;
     assert_eq!(plan::plan(&rel).unwrap().visitors_control, 14_751);
@@ -567,7 +573,10 @@ fn simulated_aa_false_positive_rate_matches_exact_size() {
     let fpr = rep.methods.fixed_horizon.aa_false_positive_rate.unwrap();
     // Tolerance: 4 standard errors of the exact size (two-sided false alarm ≈ 6e-5).
     let se = (exact * (1.0 - exact) / r as f64).sqrt();
-    assert!((exact - 0.05).abs() > 4.0 * se, "exact size {exact} too close to 0.05");
+    assert!(
+        (exact - 0.05).abs() > 4.0 * se,
+        "exact size {exact} too close to 0.05"
+    );
     assert!(
         (fpr.value - exact).abs() <= 4.0 * se,
         "simulated A/A FPR {} vs exact size {exact} (se {se})",
@@ -575,7 +584,10 @@ fn simulated_aa_false_positive_rate_matches_exact_size() {
     );
     // Both runs of an A/A-only experiment are A/A: power is a second independent estimate.
     let pw = rep.methods.fixed_horizon.power.unwrap();
-    assert!((pw.value - exact).abs() <= 4.0 * se, "A/B run of a null effect");
+    assert!(
+        (pw.value - exact).abs() <= 4.0 * se,
+        "A/B run of a null effect"
+    );
 }
 
 #[test]
@@ -600,12 +612,19 @@ fn simulated_power_matches_closed_form_at_large_n() {
         "simulated power {} vs closed form {analytic}",
         sim.value
     );
-    close(rep.plan.analytic_power.unwrap(), analytic, 1e-12, "plan check");
+    close(
+        rep.plan.analytic_power.unwrap(),
+        analytic,
+        1e-12,
+        "plan check",
+    );
 }
 
 fn worked_example() -> Experiment {
-    Experiment::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ab-points-visibility.toml"))
-        .unwrap()
+    Experiment::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ab-points-visibility.toml"),
+    )
+    .unwrap()
 }
 
 #[test]
@@ -627,8 +646,16 @@ fn worked_example_peeking_inflates_and_msprt_controls_false_positives() {
     let peek = m.peeking.aa_false_positive_rate.unwrap();
     let seq = m.sequential.aa_false_positive_rate.unwrap();
     let se = (0.05 * 0.95 / r as f64).sqrt();
-    assert!((fixed.value - 0.05).abs() < 4.0 * se, "fixed FPR {}", fixed.value);
-    assert!(peek.value > 0.12, "daily peeking must inflate the FPR: {}", peek.value);
+    assert!(
+        (fixed.value - 0.05).abs() < 4.0 * se,
+        "fixed FPR {}",
+        fixed.value
+    );
+    assert!(
+        peek.value > 0.12,
+        "daily peeking must inflate the FPR: {}",
+        peek.value
+    );
     assert!(seq.value < 0.05 + 4.0 * se, "mSPRT FPR {}", seq.value);
     // The winner's curse: significant estimates overstate the true window lift.
     assert!(m.peeking.exaggeration_ratio.unwrap().value > 1.2);
@@ -663,7 +690,10 @@ fn simulation_is_byte_identical_for_any_thread_count() {
 #[test]
 fn revenue_metric_simulates_and_mixture_default() {
     let src = single_segment_experiment(2_000, 2_000, 0.05, 0.0, "")
-        .replace("metric = \"conversion\"", "metric = \"revenue-per-visitor\"")
+        .replace(
+            "metric = \"conversion\"",
+            "metric = \"revenue-per-visitor\"",
+        )
         .replace("conversion_lift = 0", "order_value_lift = 0.1");
     let exp = Experiment::from_str_at(&src, Path::new("rev.toml")).unwrap();
     let rep = simulate::simulate(
@@ -675,8 +705,18 @@ fn revenue_metric_simulates_and_mixture_default() {
         },
     )
     .unwrap();
-    close(rep.true_lift.relative_window.unwrap(), 0.1, 1e-12, "true lift");
-    close(rep.mixture_sd, 0.1 * 0.05 * 50.0, 1e-12, "default mixture sd");
+    close(
+        rep.true_lift.relative_window.unwrap(),
+        0.1,
+        1e-12,
+        "true lift",
+    );
+    close(
+        rep.mixture_sd,
+        0.1 * 0.05 * 50.0,
+        1e-12,
+        "default mixture sd",
+    );
     let mean = rep.lift_distribution.mean.unwrap();
     assert!((mean.value - 0.1).abs() < 5.0 * mean.se + 0.01, "{mean:?}");
 }
@@ -689,8 +729,16 @@ fn revenue_metric_simulates_and_mixture_default() {
 fn bad_csv_inputs_are_data_errors_with_lines() {
     let cases: [(&str, Option<usize>, &str); 5] = [
         ("missing_column.csv", Some(1), "missing column `converted`"),
-        ("bad_converted.csv", Some(4), "`converted` must be 0 or 1, got `2`"),
-        ("negative_revenue.csv", Some(3), "`revenue` must be a finite number >= 0"),
+        (
+            "bad_converted.csv",
+            Some(4),
+            "`converted` must be 0 or 1, got `2`",
+        ),
+        (
+            "negative_revenue.csv",
+            Some(3),
+            "`revenue` must be a finite number >= 0",
+        ),
         (
             "revenue_without_conversion.csv",
             Some(3),
@@ -727,7 +775,10 @@ fn bad_options_are_usage_errors() {
         },
     )
     .unwrap_err();
-    assert!(matches!(&e, Error::Usage(m) if m.contains("control, badge, badge_plus")), "{e}");
+    assert!(
+        matches!(&e, Error::Usage(m) if m.contains("control, badge, badge_plus")),
+        "{e}"
+    );
     let e = analyze::analyze(
         "x",
         &data,
@@ -737,21 +788,39 @@ fn bad_options_are_usage_errors() {
         },
     )
     .unwrap_err();
-    assert!(matches!(&e, Error::Usage(m) if m.contains("2 values but the file has 3")), "{e}");
+    assert!(
+        matches!(&e, Error::Usage(m) if m.contains("2 values but the file has 3")),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_experiment_files_name_file_line_field() {
     let cases: [(&str, Option<usize>, &str, &str); 5] = [
-        ("bad_unknown_field.toml", Some(6), "traffic.colour", "unknown field `colour`"),
+        (
+            "bad_unknown_field.toml",
+            Some(6),
+            "traffic.colour",
+            "unknown field `colour`",
+        ),
         (
             "bad_probability.toml",
             Some(10),
             "segments[0].conversion",
             "must be a probability in [0, 1], got 1.7",
         ),
-        ("bad_shares.toml", Some(7), "segments[].share", "must sum to 1, got 0.9"),
-        ("bad_method.toml", Some(15), "analysis.method", "unknown variant `bayesian`"),
+        (
+            "bad_shares.toml",
+            Some(7),
+            "segments[].share",
+            "must sum to 1, got 0.9",
+        ),
+        (
+            "bad_method.toml",
+            Some(15),
+            "analysis.method",
+            "unknown variant `bayesian`",
+        ),
         (
             "bad_novelty.toml",
             Some(7),
@@ -790,7 +859,15 @@ fn bad_experiment_files_name_file_line_field() {
 #[test]
 fn cli_plan_analyze_simulate() {
     let out = bin()
-        .args(["ab", "plan", "--baseline", "0.10", "--mde", "0.01", "--json"])
+        .args([
+            "ab",
+            "plan",
+            "--baseline",
+            "0.10",
+            "--mde",
+            "0.01",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success());
@@ -799,17 +876,53 @@ fn cli_plan_analyze_simulate() {
 
     let csv = data_dir().join("aggregated.csv");
     let out = bin()
-        .args(["ab", "analyze", csv.to_str().unwrap(), "--control", "badge", "--json"])
+        .args([
+            "ab",
+            "analyze",
+            csv.to_str().unwrap(),
+            "--control",
+            "badge",
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["control"], "badge");
-    for key in ["z", "p_value", "ci95", "relative_lift", "relative_ci95", "prob_treatment_beats_control", "expected_loss", "abs_diff"] {
-        assert!(v["comparisons"][0]["conversion"].get(key).is_some(), "{key}");
+    for key in [
+        "z",
+        "p_value",
+        "ci95",
+        "relative_lift",
+        "relative_ci95",
+        "prob_treatment_beats_control",
+        "expected_loss",
+        "abs_diff",
+    ] {
+        assert!(
+            v["comparisons"][0]["conversion"].get(key).is_some(),
+            "{key}"
+        );
     }
-    for key in ["abs_diff", "t", "df", "p_value", "ci95", "relative_lift", "relative_ci95"] {
-        assert!(v["comparisons"][0]["revenue_per_visitor"].get(key).is_some(), "{key}");
+    for key in [
+        "abs_diff",
+        "t",
+        "df",
+        "p_value",
+        "ci95",
+        "relative_lift",
+        "relative_ci95",
+    ] {
+        assert!(
+            v["comparisons"][0]["revenue_per_visitor"]
+                .get(key)
+                .is_some(),
+            "{key}"
+        );
     }
     for key in ["chi2", "df", "p_value", "flagged"] {
         assert!(v["srm"].get(key).is_some(), "{key}");
@@ -823,7 +936,10 @@ fn cli_plan_analyze_simulate() {
 
     // Errors: bad data 65, unknown control 2, bad experiment 78.
     let bad = data_dir().join("bad_converted.csv");
-    let out = bin().args(["ab", "analyze", bad.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["ab", "analyze", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(65));
     assert!(String::from_utf8_lossy(&out.stderr).contains("bad_converted.csv:4:"));
     let out = bin()
@@ -832,33 +948,62 @@ fn cli_plan_analyze_simulate() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let out = bin()
-        .args(["ab", "analyze", csv.to_str().unwrap(), "--weights", "0.5,0.5"])
+        .args([
+            "ab",
+            "analyze",
+            csv.to_str().unwrap(),
+            "--weights",
+            "0.5,0.5",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     let badexp = data_dir().join("bad_probability.toml");
-    let out = bin().args(["ab", "simulate", badexp.to_str().unwrap()]).output().unwrap();
+    let out = bin()
+        .args(["ab", "simulate", badexp.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("bad_probability.toml:10: segments[0].conversion:"), "{err}");
+    assert!(
+        err.contains("bad_probability.toml:10: segments[0].conversion:"),
+        "{err}"
+    );
 
     // Simulate writes the JSON and six charts atomically into --out.
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("sim");
     let scen = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ab-points-visibility.toml");
     let out = bin()
-        .args(["ab", "simulate", scen.to_str().unwrap(), "--experiments", "50", "--threads", "2", "--out"])
+        .args([
+            "ab",
+            "simulate",
+            scen.to_str().unwrap(),
+            "--experiments",
+            "50",
+            "--threads",
+            "2",
+            "--out",
+        ])
         .arg(&dir)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.join("ab_simulation.json")).unwrap()).unwrap();
     assert_eq!(report["experiments"], 50);
     for chart in ["power_vs_days", "lift_distribution", "fpr_vs_looks"] {
         for ext in ["png", "svg"] {
             let p = dir.join("charts").join(format!("{chart}.{ext}"));
-            assert!(std::fs::metadata(&p).unwrap().len() > 1000, "{}", p.display());
+            assert!(
+                std::fs::metadata(&p).unwrap().len() > 1000,
+                "{}",
+                p.display()
+            );
         }
     }
 }

@@ -582,7 +582,11 @@ pub fn compare(c: &ArmData, t: &ArmData) -> Comparison {
     let test = stats::pooled_z_test(xc, nc, xt, nt);
     let z = put(test.clone().map(|r| r.statistic), "z", &mut und);
     let p_value = put(test.map(|r| r.p_value), "p_value", &mut und);
-    let ci95 = put(stats::wald_diff_ci(xc, nc, xt, nt, LEVEL95), "ci95", &mut und);
+    let ci95 = put(
+        stats::wald_diff_ci(xc, nc, xt, nt, LEVEL95),
+        "ci95",
+        &mut und,
+    );
     let (pc, pt) = (xc as f64 / nc as f64, xt as f64 / nt as f64);
     let rel = stats::relative_lift(
         pc,
@@ -720,7 +724,13 @@ pub fn render_text(a: &Analysis) -> String {
         "A/B analysis of {} ({} rows); control: {}; alpha {}; correction: {corr}\n",
         a.input, a.format, a.control, a.alpha
     );
-    let w = a.arms.iter().map(|x| x.name.len()).max().unwrap_or(4).max(7);
+    let w = a
+        .arms
+        .iter()
+        .map(|x| x.name.len())
+        .max()
+        .unwrap_or(4)
+        .max(7);
     let _ = writeln!(
         s,
         "{:<w$}  {:>12}  {:>11}  {:>10}  {:>15}",

@@ -45,7 +45,9 @@ fn power_vs_days<DB: DrawingBackend>(
             BLACK.mix(0.7).stroke_width(2),
         ))?
         .label("80% power")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2)));
+        .legend(|(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2))
+        });
     let fixed: Vec<(f64, f64)> = rep
         .power_by_day
         .iter()
@@ -132,9 +134,14 @@ fn lift_distribution<DB: DrawingBackend>(
         .label("significant estimates")
         .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 20, y + 5)], ORANGE.mix(0.8).filled()));
     chart
-        .draw_series(LineSeries::new([(0.0, 0.0), (0.0, top)], BLACK.mix(0.7).stroke_width(2)))?
+        .draw_series(LineSeries::new(
+            [(0.0, 0.0), (0.0, top)],
+            BLACK.mix(0.7).stroke_width(2),
+        ))?
         .label("no effect")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2)));
+        .legend(|(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2))
+        });
     if let Some(t) = truth {
         chart
             .draw_series(LineSeries::new([(t, 0.0), (t, top)], RED.stroke_width(2)))?
@@ -183,7 +190,9 @@ fn fpr_vs_looks<DB: DrawingBackend>(
             BLACK.mix(0.7).stroke_width(2),
         ))?
         .label(format!("nominal alpha = {alpha}"))
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2)));
+        .legend(|(x, y)| {
+            PathElement::new(vec![(x, y), (x + 20, y)], BLACK.mix(0.7).stroke_width(2))
+        });
     let pts = |f: &dyn Fn(&super::simulate::LooksFpr) -> f64| -> Vec<(f64, f64)> {
         rep.fpr_by_looks
             .iter()
@@ -234,17 +243,21 @@ macro_rules! render_both {
         let mut svg = String::new();
         {
             let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
-            $draw(&root, $rep)
-                .map_err(|e| Error::Other(format!("chart {}: {e}", $name)))?;
+            $draw(&root, $rep).map_err(|e| Error::Other(format!("chart {}: {e}", $name)))?;
         }
         let mut rgb = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
         {
             let root = BitMapBackend::with_buffer(&mut rgb, SIZE).into_drawing_area();
-            $draw(&root, $rep)
-                .map_err(|e| Error::Other(format!("chart {}: {e}", $name)))?;
+            $draw(&root, $rep).map_err(|e| Error::Other(format!("chart {}: {e}", $name)))?;
         }
-        $out.push((concat!("charts/", $name, ".svg").to_string(), svg.into_bytes()));
-        $out.push((concat!("charts/", $name, ".png").to_string(), encode_png(&rgb, SIZE)?));
+        $out.push((
+            concat!("charts/", $name, ".svg").to_string(),
+            svg.into_bytes(),
+        ));
+        $out.push((
+            concat!("charts/", $name, ".png").to_string(),
+            encode_png(&rgb, SIZE)?,
+        ));
     }};
 }
 

@@ -143,7 +143,9 @@ impl TryFrom<i64> for Days {
         if (1..=MAX_DAYS as i64).contains(&x) {
             Ok(Days(x as u32))
         } else {
-            Err(format!("must be a whole number of days in 1..={MAX_DAYS}, got {x}"))
+            Err(format!(
+                "must be a whole number of days in 1..={MAX_DAYS}, got {x}"
+            ))
         }
     }
 }
@@ -487,7 +489,9 @@ impl Experiment {
         };
         let raw: raw::RawExperiment = toml::from_str(src).map_err(|e| {
             let line = e.span().map(|s| line_of(src, s.start));
-            let field = line.map(|l| field_at(src, l)).unwrap_or_else(|| "(file)".into());
+            let field = line
+                .map(|l| field_at(src, l))
+                .unwrap_or_else(|| "(file)".into());
             err(line, &field, e.message().trim().to_string())
         })?;
 
@@ -652,7 +656,10 @@ impl Experiment {
             visitors_per_day: raw.traffic.visitors_per_day.0,
             days,
             treatment_share: raw.traffic.treatment_share.0,
-            daily_variation: raw.traffic.daily_variation.unwrap_or(DailyVariation::Poisson),
+            daily_variation: raw
+                .traffic
+                .daily_variation
+                .unwrap_or(DailyVariation::Poisson),
             assignment: raw.traffic.assignment.unwrap_or(Assignment::Random),
             segments,
             analysis,

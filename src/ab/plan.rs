@@ -172,9 +172,8 @@ pub fn plan(o: &PlanOptions) -> Result<Plan> {
             let mean = o
                 .mean
                 .ok_or_else(|| usage("--mean is required for --metric revenue".into()))?;
-            let sd = o
-                .sd
-                .ok_or_else(|| usage("--sd is required for --metric revenue".into()))?;
+            let sd =
+                o.sd.ok_or_else(|| usage("--sd is required for --metric revenue".into()))?;
             if !(mean.is_finite() && mean >= 0.0) {
                 return Err(usage(format!("--mean must be >= 0, got {mean}")));
             }
@@ -290,7 +289,9 @@ pub fn render_text(p: &Plan) -> String {
             "  {:>12}  {:>12}  {:>8}  {:.3}",
             pt.visitors_control,
             pt.visitors_treatment,
-            pt.days.map(|d| format!("{d:.1}")).unwrap_or_else(|| "-".into()),
+            pt.days
+                .map(|d| format!("{d:.1}"))
+                .unwrap_or_else(|| "-".into()),
             pt.power
         );
     }

@@ -302,10 +302,7 @@ pub fn read_run(exp: &Experiment, tallies: &[[ArmTally; 2]], tau2: f64) -> RunOu
     let last = exp.days - 1;
     let schedule = look_days(exp.days, a.look_every_days);
     let stop = |hit: &dyn Fn(&Look) -> bool| -> Decision {
-        let d = schedule
-            .iter()
-            .copied()
-            .find(|&d| hit(&looks[d as usize]));
+        let d = schedule.iter().copied().find(|&d| hit(&looks[d as usize]));
         let day = d.unwrap_or(last);
         Decision {
             significant: d.is_some(),
@@ -588,8 +585,10 @@ fn metric_on(exp: &Experiment, day: Option<u32>) -> (f64, f64) {
 /// The true lift over the planned window and in the long run.
 pub fn true_lift(exp: &Experiment) -> TrueLift {
     let (c, _) = metric_on(exp, None);
-    let t_window =
-        (0..exp.days).map(|d| metric_on(exp, Some(d)).1).sum::<f64>() / exp.days as f64;
+    let t_window = (0..exp.days)
+        .map(|d| metric_on(exp, Some(d)).1)
+        .sum::<f64>()
+        / exp.days as f64;
     let (_, t_long) = metric_on(exp, None);
     let rel = |t: f64| (c > 0.0).then(|| t / c - 1.0);
     TrueLift {
@@ -732,7 +731,11 @@ fn method_result(
 fn lift_distribution(ab: &[RunOutcome], m: usize) -> LiftDistribution {
     let est: Vec<(f64, bool)> = ab
         .iter()
-        .filter_map(|o| o.decisions[m].estimate.map(|e| (e, o.decisions[m].significant)))
+        .filter_map(|o| {
+            o.decisions[m]
+                .estimate
+                .map(|e| (e, o.decisions[m].significant))
+        })
         .collect();
     let values: Vec<f64> = est.iter().map(|e| e.0).collect();
     let n = values.len();
@@ -805,7 +808,8 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
         let aa = simulate_run(exp, false, &mut rng_for(seed, i, STREAM_AA));
         (read_run(exp, &ab, tau2), read_run(exp, &aa, tau2))
     };
-    let run_all = || -> Vec<(RunOutcome, RunOutcome)> { (0..r).into_par_iter().map(work).collect() };
+    let run_all =
+        || -> Vec<(RunOutcome, RunOutcome)> { (0..r).into_par_iter().map(work).collect() };
     let outcomes = match opts.threads {
         None => run_all(),
         Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
@@ -853,8 +857,14 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
                 .count() as u64;
             DayPower {
                 day: d + 1,
-                fixed_horizon: Figure::rate(fixed, r).unwrap_or(Figure { value: 0.0, se: 0.0 }),
-                sequential: Figure::rate(seq, r).unwrap_or(Figure { value: 0.0, se: 0.0 }),
+                fixed_horizon: Figure::rate(fixed, r).unwrap_or(Figure {
+                    value: 0.0,
+                    se: 0.0,
+                }),
+                sequential: Figure::rate(seq, r).unwrap_or(Figure {
+                    value: 0.0,
+                    se: 0.0,
+                }),
             }
         })
         .collect();
@@ -873,8 +883,14 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
                 .count() as u64;
             LooksFpr {
                 looks: k,
-                peeking: Figure::rate(peek, r).unwrap_or(Figure { value: 0.0, se: 0.0 }),
-                sequential: Figure::rate(seq, r).unwrap_or(Figure { value: 0.0, se: 0.0 }),
+                peeking: Figure::rate(peek, r).unwrap_or(Figure {
+                    value: 0.0,
+                    se: 0.0,
+                }),
+                sequential: Figure::rate(seq, r).unwrap_or(Figure {
+                    value: 0.0,
+                    se: 0.0,
+                }),
             }
         })
         .collect();
@@ -1029,6 +1045,9 @@ pub fn render_text(rep: &SimulationReport) -> String {
             100.0 * lr.enrolment_lift
         );
     }
-    let _ = writeln!(s, "(* = configured method; ± one Monte Carlo standard error)");
+    let _ = writeln!(
+        s,
+        "(* = configured method; ± one Monte Carlo standard error)"
+    );
     s
 }

@@ -7,5 +7,7 @@ pub struct FitArgs {}
 
 /// Entry point of `loyalsim fit`.
 pub fn run(_args: FitArgs) -> crate::Result<()> {
-    Err(crate::Error::Usage("`loyalsim fit` is not available in this build yet".into()))
+    Err(crate::Error::Usage(
+        "`loyalsim fit` is not available in this build yet".into(),
+    ))
 }
