@@ -37,7 +37,8 @@
 //!   `exaggeration_ratio`, `expected_duration_days`;
 //! - `methods`: `fixed_horizon`, `peeking`, `sequential`, each { `power`,
 //!   `aa_false_positive_rate`, `expected_duration_days`, `aa_expected_duration_days`,
-//!   `exaggeration_ratio`, `type_s_rate`, `significant_results`, `undefined` };
+//!   `exaggeration_ratio` (vs the true window lift), `exaggeration_vs_long_run` (vs the lift
+//!   once novelty fades), `type_s_rate`, `significant_results`, `undefined` };
 //! - `lift_distribution` (primary method's estimate of the relative lift): `estimates`,
 //!   `undefined_estimates`, `mean`, `sd`, `quantiles` [ {`q`, `value`, `se`} ],
 //!   `histogram` {`bin_edges`, `counts`, `significant_counts`};
@@ -414,6 +415,9 @@ pub struct MethodResult {
     /// Mean of estimate / true window lift over significant A/B results (type M error,
     /// Gelman & Carlin 2014).
     pub exaggeration_ratio: Option<Figure>,
+    /// Mean of estimate / true long-run lift (novelty faded) over significant A/B results:
+    /// how much a shipped winner overstates what it will deliver for good.
+    pub exaggeration_vs_long_run: Option<Figure>,
     /// Share of significant A/B results with the wrong sign (type S error).
     pub type_s_rate: Option<Figure>,
     /// Number of significant A/B results.
@@ -681,6 +685,7 @@ fn method_result(
     aa: &[RunOutcome],
     m: usize,
     truth: Option<f64>,
+    long_run: Option<f64>,
 ) -> MethodResult {
     let r = ab.len() as u64;
     let mut undefined = BTreeMap::new();
@@ -716,12 +721,25 @@ fn method_result(
             (None, None)
         }
     };
+    let exaggeration_vs_long_run = match long_run {
+        Some(lr) if lr != 0.0 && !sig_est.is_empty() => {
+            Figure::mean(&sig_est.iter().map(|e| e / lr).collect::<Vec<_>>())
+        }
+        _ => {
+            undefined.insert(
+                "exaggeration_vs_long_run".into(),
+                "no significant result, or the long-run lift is 0 or undefined".into(),
+            );
+            None
+        }
+    };
     MethodResult {
         power: Figure::rate(sig_ab, r),
         aa_false_positive_rate: Figure::rate(sig_aa, r),
         expected_duration_days: Figure::mean(&dur),
         aa_expected_duration_days: Figure::mean(&dur_aa),
         exaggeration_ratio,
+        exaggeration_vs_long_run,
         type_s_rate,
         significant_results: sig_ab,
         undefined,
@@ -824,7 +842,9 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
     let truth = true_lift(exp);
     let plan = plan_check(exp, &truth);
     let tl = truth.relative_window;
-    let results: Vec<MethodResult> = (0..3).map(|m| method_result(&ab, &aa, m, tl)).collect();
+    let results: Vec<MethodResult> = (0..3)
+        .map(|m| method_result(&ab, &aa, m, tl, truth.relative_long_run))
+        .collect();
     let primary_index = Method::ALL
         .iter()
         .position(|&m| m == exp.analysis.method)
@@ -994,8 +1014,14 @@ pub fn render_text(rep: &SimulationReport) -> String {
     );
     let _ = writeln!(
         s,
-        "{:<15} {:>17} {:>17} {:>15} {:>15} {:>15}",
-        "method", "power", "A/A false pos.", "exaggeration", "days (A/B)", "days (A/A)"
+        "{:<15} {:>17} {:>17} {:>15} {:>15} {:>15} {:>15}",
+        "method",
+        "power",
+        "A/A false pos.",
+        "exaggeration",
+        "vs long run",
+        "days (A/B)",
+        "days (A/A)"
     );
     for (name, m) in [
         ("fixed-horizon", &rep.methods.fixed_horizon),
@@ -1009,11 +1035,12 @@ pub fn render_text(rep: &SimulationReport) -> String {
         };
         let _ = writeln!(
             s,
-            "{:<15} {:>17} {:>17} {:>15} {:>15} {:>15}",
+            "{:<15} {:>17} {:>17} {:>15} {:>15} {:>15} {:>15}",
             format!("{name}{star}"),
             fig(m.power, true),
             fig(m.aa_false_positive_rate, true),
             fig(m.exaggeration_ratio, false),
+            fig(m.exaggeration_vs_long_run, false),
             fig(m.expected_duration_days, false),
             fig(m.aa_expected_duration_days, false),
         );
