@@ -13,3 +13,5 @@ mod bad_input;
 mod programs;
 // Issue 4: behavioural mechanisms and the scenarios that reproduce published findings.
 mod behaviour;
+// Issue 6: A/B statistics, planning, simulation and their CLI.
+mod ab;

@@ -1,13 +1,221 @@
-//! A/B test harness: statistics, planning and simulation of experiments (issue 6).
-//! Placeholder until the harness lands; the `ab` subcommand reports it is unavailable.
+//! A/B test harness (issue 6): read a test's results correctly, plan its size, and learn by
+//! simulation what it can and cannot see (power, false positives under peeking, the
+//! winner's curse, sequential stopping).
+//!
+//! - [`stats`]: the statistics alone (tests, intervals, Bayesian comparison, corrections,
+//!   sample-size formulas, mSPRT), reusable and tested on their own;
+//! - [`analyze`]: `loyalsim ab analyze FILE.csv`;
+//! - [`plan`]: `loyalsim ab plan`;
+//! - [`experiment`], [`simulate`], [`charts`]: `loyalsim ab simulate EXPERIMENT.toml`.
+//!
+//! The JSON keys of each command are documented in its module.
+
+pub mod analyze;
+pub mod charts;
+pub mod experiment;
+pub mod plan;
+pub mod simulate;
+pub mod stats;
+
+use std::path::PathBuf;
+
+use crate::report::write::OutputFiles;
+use crate::{Error, Result};
 
 /// Arguments of `loyalsim ab`.
 #[derive(Debug, clap::Args)]
-pub struct AbArgs {}
+pub struct AbArgs {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: AbCommand,
+}
 
-/// Entry point of `loyalsim ab`.
-pub fn run(_args: AbArgs) -> crate::Result<()> {
-    Err(crate::Error::Usage(
-        "`loyalsim ab` is not available in this build yet".into(),
-    ))
+/// The `ab` subcommands.
+#[derive(Debug, clap::Subcommand)]
+pub enum AbCommand {
+    /// Compare each treatment with the control from per-visitor or aggregated CSV.
+    Analyze(AnalyzeArgs),
+    /// Visitors and days a test needs, and its power curve.
+    Plan(PlanArgs),
+    /// Monte Carlo of a whole test from an experiment file.
+    Simulate(SimulateArgs),
+}
+
+/// Arguments of `loyalsim ab analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// CSV with `variant,converted,revenue` per visitor or
+    /// `variant,visitors,conversions[,revenue_sum,revenue_sum_squares]` per variant.
+    pub file: PathBuf,
+    /// Control variant (default: the first in the file).
+    #[arg(long)]
+    pub control: Option<String>,
+    /// Designed split, one weight per variant in file order (normalised), e.g. 0.5,0.5.
+    #[arg(long, value_delimiter = ',')]
+    pub weights: Option<Vec<f64>>,
+    /// Significance level for the `significant` flags (intervals are always 95%).
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Correction across several treatments.
+    #[arg(long, value_enum, default_value = "holm")]
+    pub correction: analyze::Correction,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `loyalsim ab plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// Metric to plan for.
+    #[arg(long, value_enum, default_value = "conversion")]
+    pub metric: plan::PlanMetric,
+    /// Baseline conversion rate, e.g. 0.10 (conversion).
+    #[arg(long)]
+    pub baseline: Option<f64>,
+    /// Baseline revenue per visitor (revenue).
+    #[arg(long)]
+    pub mean: Option<f64>,
+    /// Standard deviation of revenue per visitor (revenue).
+    #[arg(long)]
+    pub sd: Option<f64>,
+    /// Minimum detectable effect, absolute (0.01 = one percentage point) or with
+    /// --relative a share of the baseline (0.1 = +10%).
+    #[arg(long, allow_hyphen_values = true)]
+    pub mde: f64,
+    /// Read --mde as relative to the baseline.
+    #[arg(long)]
+    pub relative: bool,
+    /// Two-sided significance level.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Power (1 - beta).
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Treatment visitors per control visitor.
+    #[arg(long, default_value_t = 1.0)]
+    pub ratio: f64,
+    /// Visitors entering the test per day (both arms), to get days.
+    #[arg(long)]
+    pub visitors_per_day: Option<f64>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `loyalsim ab simulate`.
+#[derive(Debug, clap::Args)]
+pub struct SimulateArgs {
+    /// Experiment file (TOML).
+    pub file: PathBuf,
+    /// Output folder (default: output/<experiment-name-slug>/).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Master seed (default: the file's, else 1).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Number of simulated experiments (default: the file's, else 1000).
+    #[arg(long)]
+    pub experiments: Option<u64>,
+    /// Worker threads (results are identical for any number).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print the JSON report instead of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Entry point of `loyalsim ab`: does the work and prints the result (the one place this
+/// module writes to stdout).
+#[allow(clippy::print_stdout)]
+pub fn run(args: AbArgs) -> Result<()> {
+    let text = execute(args)?;
+    print!("{text}");
+    Ok(())
+}
+
+fn to_json<T: serde::Serialize>(x: &T) -> Result<String> {
+    serde_json::to_string_pretty(x)
+        .map(|mut s| {
+            s.push('\n');
+            s
+        })
+        .map_err(|e| Error::Other(format!("cannot serialise the report: {e}")))
+}
+
+/// Do the work of `loyalsim ab` (including writing simulation output files) and return what
+/// the command prints.
+pub fn execute(args: AbArgs) -> Result<String> {
+    match args.command {
+        AbCommand::Analyze(a) => {
+            let data = analyze::read_csv(&a.file)?;
+            let opts = analyze::AnalyzeOptions {
+                control: a.control,
+                weights: a.weights,
+                alpha: a.alpha,
+                correction: a.correction,
+            };
+            let result = analyze::analyze(&a.file.display().to_string(), &data, &opts)?;
+            if a.json {
+                to_json(&result)
+            } else {
+                Ok(analyze::render_text(&result))
+            }
+        }
+        AbCommand::Plan(a) => {
+            let p = plan::plan(&plan::PlanOptions {
+                metric: a.metric,
+                baseline: a.baseline,
+                mean: a.mean,
+                sd: a.sd,
+                mde: a.mde,
+                relative: a.relative,
+                alpha: a.alpha,
+                power: a.power,
+                ratio: a.ratio,
+                visitors_per_day: a.visitors_per_day,
+            })?;
+            if a.json {
+                to_json(&p)
+            } else {
+                Ok(plan::render_text(&p))
+            }
+        }
+        AbCommand::Simulate(a) => {
+            let exp = experiment::Experiment::load(&a.file)?;
+            let report = simulate::simulate(
+                &exp,
+                &simulate::SimOptions {
+                    seed: a.seed,
+                    experiments: a.experiments,
+                    threads: a.threads,
+                },
+            )?;
+            let files = simulation_files(&report)?;
+            let out = a
+                .out
+                .unwrap_or_else(|| PathBuf::from("output").join(experiment::slug(&exp.name)));
+            files.write_atomic(&out)?;
+            if a.json {
+                to_json(&report)
+            } else {
+                let mut s = simulate::render_text(&report);
+                s.push_str(&format!(
+                    "wrote {}/ab_simulation.json and charts/*.png|svg\n",
+                    out.display()
+                ));
+                Ok(s)
+            }
+        }
+    }
+}
+
+/// The files of a simulation: `ab_simulation.json` and the charts, as bytes.
+pub fn simulation_files(report: &simulate::SimulationReport) -> Result<OutputFiles> {
+    let mut files = OutputFiles::new();
+    files.add("ab_simulation.json", to_json(report)?);
+    for (path, bytes) in charts::render(report)? {
+        files.add(path, bytes);
+    }
+    Ok(files)
 }

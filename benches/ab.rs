@@ -1,0 +1,71 @@
+//! Benchmarks of the A/B harness (issue 6): the statistics per comparison, and the
+//! simulator per experiment. Throughput is in visitors (statistics) and simulated
+//! experiments (simulator); seeds are fixed inside each bench.
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use loyalsim::ab::analyze::{self, ArmData};
+use loyalsim::ab::experiment::Experiment;
+use loyalsim::ab::simulate::{self, SimOptions};
+use loyalsim::ab::stats;
+
+fn arm(name: &str, n: u64, x: u64) -> ArmData {
+    ArmData {
+        name: name.into(),
+        visitors: n,
+        conversions: x,
+        revenue: None,
+    }
+}
+
+fn statistics(c: &mut Criterion) {
+    let mut g = c.benchmark_group("ab_stats");
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    for &n in &[1_000u64, 100_000, 1_000_000] {
+        let (xc, xt) = (n / 10, n / 10 + n / 100);
+        g.throughput(Throughput::Elements(2 * n));
+        g.bench_with_input(BenchmarkId::new("pooled_z_test", n), &n, |b, &n| {
+            b.iter(|| stats::pooled_z_test(black_box(xc), n, black_box(xt), n))
+        });
+        g.bench_with_input(BenchmarkId::new("bayes_beta_binomial", n), &n, |b, &n| {
+            b.iter(|| stats::bayes_beta_binomial(black_box(xc), n, black_box(xt), n))
+        });
+        g.bench_with_input(BenchmarkId::new("full_comparison", n), &n, |b, &n| {
+            let (c, t) = (arm("c", n, xc), arm("t", n, xt));
+            b.iter(|| analyze::compare(black_box(&c), black_box(&t)))
+        });
+    }
+    g.finish();
+}
+
+fn simulator(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ab-points-visibility.toml");
+    let exp = Experiment::load(&path).expect("worked example loads");
+    let mut g = c.benchmark_group("ab_simulate");
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sample_size(10);
+    for &r in &[100u64, 400] {
+        g.throughput(Throughput::Elements(r));
+        g.bench_with_input(
+            BenchmarkId::new("worked_example_1_thread", r),
+            &r,
+            |b, &r| {
+                let opts = SimOptions {
+                    seed: Some(1),
+                    experiments: Some(r),
+                    threads: Some(1),
+                };
+                b.iter(|| simulate::simulate(black_box(&exp), &opts).expect("simulates"))
+            },
+        );
+    }
+    g.finish();
+}
+
+criterion_group!(benches, statistics, simulator);
+criterion_main!(benches);

@@ -1,0 +1,1009 @@
+//! Issue 6: the A/B harness. Every statistic against an independent computation (closed
+//! forms, exact binomial sums, numerical integration), edge cases, the 14,751 plan figure,
+//! the simulated A/A size of the pooled z-test against its exact size, bad inputs, and
+//! determinism across thread counts.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use loyalsim::ab::analyze::{self, AnalyzeOptions, ArmData, Correction};
+use loyalsim::ab::experiment::Experiment;
+use loyalsim::ab::plan::{self, PlanMetric, PlanOptions};
+use loyalsim::ab::simulate::{self, SimOptions};
+use loyalsim::ab::stats::{self, Moments};
+use loyalsim::Error;
+
+// ---------------------------------------------------------------------------------------
+// Independent reference computations (no code shared with the library)
+// ---------------------------------------------------------------------------------------
+
+/// ln n! by summing logs (exact enough for n up to a few thousand).
+fn ln_fact(n: u64) -> f64 {
+    (2..=n).map(|k| (k as f64).ln()).sum()
+}
+
+fn ln_choose(n: u64, k: u64) -> f64 {
+    ln_fact(n) - ln_fact(k) - ln_fact(n - k)
+}
+
+/// Binomial pmf table for n trials, by the recurrence pmf(k+1) = pmf(k)·(n−k)/(k+1)·p/q.
+fn binom_pmf(n: u64, p: f64) -> Vec<f64> {
+    let mut v = Vec::with_capacity(n as usize + 1);
+    let mut ln = n as f64 * (1.0 - p).ln();
+    for k in 0..=n {
+        v.push(ln.exp());
+        if k < n {
+            ln += ((n - k) as f64).ln() - ((k + 1) as f64).ln() + p.ln() - (1.0 - p).ln();
+        }
+    }
+    v
+}
+
+/// Beta(a, b) CDF for integer a, b via P(Binomial(a+b−1, x) ≥ a).
+fn beta_cdf_int(a: u64, b: u64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let n = a + b - 1;
+    (a..=n)
+        .map(|k| (ln_choose(n, k) + k as f64 * x.ln() + (n - k) as f64 * (1.0 - x).ln()).exp())
+        .sum()
+}
+
+fn beta_pdf_int(a: u64, b: u64, x: f64) -> f64 {
+    if !(0.0..=1.0).contains(&x) {
+        return 0.0;
+    }
+    // x^0 = 1 at the ends too (Beta(n, 1) has its mass piled at 1).
+    let term = |k: u64, y: f64| if k == 0 { 0.0 } else { k as f64 * y.ln() };
+    let ln_b = ln_fact(a - 1) + ln_fact(b - 1) - ln_fact(a + b - 1);
+    (term(a - 1, x) + term(b - 1, 1.0 - x) - ln_b).exp()
+}
+
+/// Simpson's rule on [lo, hi] with `n` (even) intervals.
+fn simpson(f: impl Fn(f64) -> f64, lo: f64, hi: f64, n: usize) -> f64 {
+    let h = (hi - lo) / n as f64;
+    let mut s = f(lo) + f(hi);
+    for i in 1..n {
+        let x = lo + i as f64 * h;
+        s += if i % 2 == 1 { 4.0 } else { 2.0 } * f(x);
+    }
+    s * h / 3.0
+}
+
+/// Standard normal upper tail by integrating the density (independent of erfc).
+fn normal_tail_by_integration(z: f64) -> f64 {
+    let pdf = |x: f64| (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    simpson(pdf, z, z + 40.0, 200_000)
+}
+
+fn close(a: f64, b: f64, tol: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= tol,
+        "{what}: {a} vs {b} (diff {:e} > {tol:e})",
+        (a - b).abs()
+    );
+}
+
+fn arm(name: &str, n: u64, x: u64) -> ArmData {
+    ArmData {
+        name: name.into(),
+        visitors: n,
+        conversions: x,
+        revenue: None,
+    }
+}
+
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ab")
+}
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_loyalsim"))
+}
+
+// ---------------------------------------------------------------------------------------
+// Distributions
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn distributions_match_closed_forms() {
+    for &z in &[0.0, 0.5, 1.959_963_984_540_054, 3.0, 6.0] {
+        close(
+            stats::normal_sf(z),
+            normal_tail_by_integration(z),
+            1e-11,
+            "normal tail",
+        );
+    }
+    for &t in &[-3.0, -0.4, 0.0, 0.7, 2.5, 40.0] {
+        // df = 1 is Cauchy, df = 2 has a closed form.
+        close(
+            stats::t_sf(t, 1.0),
+            0.5 - t.atan() / std::f64::consts::PI,
+            1e-12,
+            "t df 1",
+        );
+        close(
+            stats::t_sf(t, 2.0),
+            0.5 * (1.0 - t / (t * t + 2.0).sqrt()),
+            1e-12,
+            "t df 2",
+        );
+    }
+    for &x in &[0.1, 1.0, 5.0, 13.8] {
+        // χ²₂ is exponential; χ²₁ tail is 2(1 − Φ(√x)).
+        close(stats::chi2_sf(x, 2.0), (-x / 2.0).exp(), 1e-13, "chi2 df 2");
+        close(
+            stats::chi2_sf(x, 1.0),
+            2.0 * normal_tail_by_integration(x.sqrt()),
+            1e-11,
+            "chi2 df 1",
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Conversion statistics
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn conversion_statistics_match_hand_computation() {
+    let (xc, nc, xt, nt) = (1000u64, 10_000u64, 1100u64, 10_000u64);
+    let (pc, pt) = (0.1, 0.11);
+    let pooled = 2100.0 / 20_000.0;
+    let z = (pt - pc) / (pooled * (1.0 - pooled) * (2.0 / 10_000.0_f64)).sqrt();
+    let r = stats::pooled_z_test(xc, nc, xt, nt).unwrap();
+    close(r.statistic, z, 1e-12, "z");
+    close(
+        r.p_value,
+        2.0 * normal_tail_by_integration(z),
+        1e-12,
+        "p-value",
+    );
+
+    let se = (pc * (1.0 - pc) / 1e4 + pt * (1.0 - pt) / 1e4_f64).sqrt();
+    let ci = stats::wald_diff_ci(xc, nc, xt, nt, 0.95).unwrap();
+    close(ci[0], 0.01 - 1.959_963_984_540_054 * se, 1e-12, "wald lo");
+    close(ci[1], 0.01 + 1.959_963_984_540_054 * se, 1e-12, "wald hi");
+
+    let vc = pc * (1.0 - pc) / 1e4;
+    let vt = pt * (1.0 - pt) / 1e4;
+    let var = vt / (pc * pc) + pt * pt * vc / pc.powi(4);
+    let rel = stats::relative_lift(pc, vc, pt, vt, 0.95);
+    close(rel.lift.unwrap(), 0.1, 1e-12, "relative lift");
+    let rci = rel.ci.unwrap();
+    close(
+        rci[1] - rci[0],
+        2.0 * 1.959_963_984_540_054 * var.sqrt(),
+        1e-12,
+        "delta CI width",
+    );
+}
+
+/// P(Y > X) and E[max(X − Y, 0)] by numerical integration with the exact binomial-sum CDF.
+fn bayes_by_integration(xc: u64, nc: u64, xt: u64, nt: u64) -> (f64, f64) {
+    let (a, b, c, d) = (1 + xc, 1 + nc - xc, 1 + xt, 1 + nt - xt);
+    let prob = simpson(
+        |y| beta_pdf_int(c, d, y) * beta_cdf_int(a, b, y),
+        0.0,
+        1.0,
+        4000,
+    );
+    // E[(X − Y)+] = ∫ f_X(x) ∫_0^x F_Y(y) dy dx, inner integral accumulated on the grid.
+    let n = 4000;
+    let h = 1.0 / n as f64;
+    let fy: Vec<f64> = (0..=n).map(|i| beta_cdf_int(c, d, i as f64 * h)).collect();
+    let mut inner = vec![0.0; n + 1];
+    for i in 1..=n {
+        inner[i] = inner[i - 1] + 0.5 * h * (fy[i - 1] + fy[i]);
+    }
+    let loss = (0..=n)
+        .map(|i| {
+            let w = if i == 0 || i == n { 0.5 } else { 1.0 };
+            w * h * beta_pdf_int(a, b, i as f64 * h) * inner[i]
+        })
+        .sum();
+    (prob, loss)
+}
+
+#[test]
+fn bayesian_probability_and_loss_match_integration() {
+    for &(xc, nc, xt, nt) in &[
+        (3u64, 12u64, 4u64, 9u64), // tiny n, 12 vs 9
+        (0, 12, 0, 9),             // no conversions anywhere
+        (0, 40, 5, 40),            // none in the control only
+        (30, 200, 41, 210),
+        (12, 12, 9, 9), // everyone converted
+    ] {
+        let got = stats::bayes_beta_binomial(xc, nc, xt, nt);
+        let (p, l) = bayes_by_integration(xc, nc, xt, nt);
+        close(
+            got.prob_treatment_beats_control,
+            p,
+            2e-6,
+            &format!("P(beat) {xc}/{nc} vs {xt}/{nt}"),
+        );
+        close(
+            got.expected_loss,
+            l,
+            2e-6,
+            &format!("loss {xc}/{nc} vs {xt}/{nt}"),
+        );
+    }
+    // Symmetry: equal data means a coin flip.
+    close(
+        stats::bayes_beta_binomial(7, 50, 7, 50).prob_treatment_beats_control,
+        0.5,
+        1e-12,
+        "symmetry",
+    );
+}
+
+#[test]
+fn one_million_visitors_per_arm() {
+    let (n, xc, xt) = (1_000_000u64, 100_000u64, 100_900u64);
+    let t0 = std::time::Instant::now();
+    let b = stats::bayes_beta_binomial(xc, n, xt, n);
+    // Posteriors are nearly normal here: P ≈ Φ((m_t − m_c)/√(v_c + v_t)).
+    let (a1, b1) = (1.0 + xc as f64, 1.0 + (n - xc) as f64);
+    let (a2, b2) = (1.0 + xt as f64, 1.0 + (n - xt) as f64);
+    let var = |a: f64, b: f64| a * b / ((a + b).powi(2) * (a + b + 1.0));
+    let m = a2 / (a2 + b2) - a1 / (a1 + b1);
+    let s = (var(a1, b1) + var(a2, b2)).sqrt();
+    close(
+        b.prob_treatment_beats_control,
+        1.0 - normal_tail_by_integration(m / s),
+        2e-3,
+        "P(beat) normal approx",
+    );
+    assert!(b.expected_loss >= 0.0 && b.expected_loss < 1e-5);
+    let res = analyze::compare(&arm("c", n, xc), &arm("t", n, xt));
+    let conv = &res.conversion;
+    assert!(conv.z.unwrap().is_finite() && conv.p_value.unwrap() < 0.05);
+    assert!(conv.undefined.is_empty(), "{:?}", conv.undefined);
+    assert!(
+        t0.elapsed().as_secs_f64() < 2.0,
+        "1M visitors must stay fast"
+    );
+}
+
+#[test]
+fn zero_conversions_give_null_with_reasons_never_nan() {
+    let c = analyze::compare(&arm("A", 500, 0), &arm("B", 480, 0));
+    let v = serde_json::to_value(&c).unwrap();
+    let conv = &v["conversion"];
+    for key in ["z", "p_value", "ci95", "relative_lift", "relative_ci95"] {
+        assert!(conv[key].is_null(), "{key} should be null");
+        assert!(
+            conv["undefined"][key]
+                .as_str()
+                .is_some_and(|s| !s.is_empty()),
+            "{key} needs a reason"
+        );
+    }
+    assert_eq!(conv["abs_diff"], 0.0);
+    assert!(conv["prob_treatment_beats_control"].as_f64().unwrap() > 0.0);
+
+    // Control only at zero: the test is defined, the relative lift is not.
+    let c = analyze::compare(&arm("A", 500, 0), &arm("B", 480, 6));
+    assert!(c.conversion.z.is_some() && c.conversion.ci95.is_some());
+    assert!(c.conversion.relative_lift.is_none());
+    assert!(c.conversion.undefined["relative_lift"].contains("control mean is 0"));
+    let text = serde_json::to_string(&c).unwrap();
+    assert!(!text.contains("NaN") && !text.contains("inf"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Revenue per visitor
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn welch_matches_hand_computation() {
+    let a = [0.0, 0.0, 12.0, 30.0, 0.0, 45.5, 0.0, 0.0];
+    let b = [0.0, 25.0, 60.0, 0.0, 80.0, 0.0];
+    let mv = |x: &[f64]| {
+        let n = x.len() as f64;
+        let m = x.iter().sum::<f64>() / n;
+        let v = x.iter().map(|y| (y - m).powi(2)).sum::<f64>() / (n - 1.0);
+        (m, v, n)
+    };
+    let (ma, va, na) = mv(&a);
+    let (mb, vb, nb) = mv(&b);
+    let se2 = va / na + vb / nb;
+    let t = (mb - ma) / se2.sqrt();
+    let df = se2 * se2 / ((va / na).powi(2) / (na - 1.0) + (vb / nb).powi(2) / (nb - 1.0));
+    let w = stats::welch_test(
+        &Moments {
+            n: 8,
+            mean: ma,
+            variance: va,
+        },
+        &Moments {
+            n: 6,
+            mean: mb,
+            variance: vb,
+        },
+        0.95,
+    )
+    .unwrap();
+    close(w.t, t, 1e-12, "t");
+    close(w.df, df, 1e-10, "df");
+    close(w.p_value, 2.0 * stats::t_sf(t.abs(), df), 1e-14, "p");
+    // The interval's half-width is the t quantile times se; the quantile inverts the CDF.
+    let h = (w.ci[1] - w.ci[0]) / 2.0 / se2.sqrt();
+    close(stats::t_sf(h, df), 0.025, 1e-10, "t quantile");
+    // Moments from sums agree with the direct ones.
+    let s: f64 = a.iter().sum();
+    let q: f64 = a.iter().map(|x| x * x).sum();
+    let m = Moments::from_sums(8, s, q);
+    close(m.variance, va, 1e-10, "variance from sums");
+}
+
+#[test]
+fn tiny_per_visitor_fixture_end_to_end() {
+    let path = data_dir().join("tiny.csv");
+    let data = analyze::read_csv(&path).unwrap();
+    assert_eq!(data.format, "per-visitor");
+    assert_eq!(data.arms[0].visitors, 12);
+    assert_eq!(data.arms[1].visitors, 9);
+    let a = analyze::analyze("tiny.csv", &data, &AnalyzeOptions::default()).unwrap();
+    let c = &a.comparisons[0];
+    let (p, l) = bayes_by_integration(3, 12, 4, 9);
+    close(c.conversion.prob_treatment_beats_control, p, 2e-6, "tiny P");
+    close(c.conversion.expected_loss, l, 2e-6, "tiny loss");
+    let rev_a = [25.5, 0., 0., 40., 0., 0., 0., 12.25, 0., 0., 0., 0.];
+    close(
+        a.arms[0].revenue_per_visitor.unwrap(),
+        rev_a.iter().sum::<f64>() / 12.0,
+        1e-12,
+        "RPV",
+    );
+    assert!(c.revenue_per_visitor.t.is_some());
+    assert!(!a.srm.flagged);
+}
+
+#[test]
+fn aggregated_with_three_arms_and_corrections() {
+    let path = data_dir().join("aggregated.csv");
+    let data = analyze::read_csv(&path).unwrap();
+    assert_eq!(data.format, "aggregated");
+    let holm = analyze::analyze("agg", &data, &AnalyzeOptions::default()).unwrap();
+    let raw: Vec<f64> = holm
+        .comparisons
+        .iter()
+        .map(|c| c.conversion.p_value.unwrap())
+        .collect();
+    let (lo, hi) = (raw[0].min(raw[1]), raw[0].max(raw[1]));
+    let adj: Vec<f64> = holm
+        .comparisons
+        .iter()
+        .map(|c| c.conversion.p_value_adjusted.unwrap())
+        .collect();
+    // Holm with m = 2: smallest × 2, then max(that, largest × 1).
+    let exp_lo = (2.0 * lo).min(1.0);
+    let exp_hi = exp_lo.max(hi);
+    for (r, a) in raw.iter().zip(&adj) {
+        let want = if *r == lo { exp_lo } else { exp_hi };
+        close(*a, want, 1e-15, "holm");
+    }
+    let bh = analyze::analyze(
+        "agg",
+        &data,
+        &AnalyzeOptions {
+            correction: Correction::Bh,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (r, c) in raw.iter().zip(&bh.comparisons) {
+        let want = if *r == lo { (2.0 * lo).min(hi) } else { hi };
+        close(c.conversion.p_value_adjusted.unwrap(), want, 1e-15, "bh");
+    }
+    // Revenue from sums: mean 6, variance (9.8e6 − 120000²/20000)/19999.
+    close(
+        holm.arms[0].revenue_per_visitor.unwrap(),
+        6.0,
+        1e-12,
+        "mean",
+    );
+    close(
+        holm.arms[0].revenue_sd.unwrap(),
+        ((9.8e6 - 120_000.0_f64.powi(2) / 2e4) / 19_999.0).sqrt(),
+        1e-9,
+        "sd",
+    );
+    // SRM: χ² against equal thirds by hand (df 2 tail is exp(−χ²/2)).
+    let e = 60_000.0 / 3.0;
+    let chi2 = [20_000.0, 20_100.0, 19_900.0]
+        .iter()
+        .map(|o: &f64| (o - e).powi(2) / e)
+        .sum::<f64>();
+    close(holm.srm.chi2, chi2, 1e-9, "srm chi2");
+    close(holm.srm.p_value, (-chi2 / 2.0).exp(), 1e-12, "srm p");
+}
+
+#[test]
+fn ninety_five_five_split_and_srm() {
+    let data = analyze::ExperimentData {
+        format: "aggregated",
+        arms: vec![arm("control", 95_000, 4_750), arm("t", 5_000, 270)],
+    };
+    let designed = AnalyzeOptions {
+        weights: Some(vec![0.95, 0.05]),
+        ..Default::default()
+    };
+    let a = analyze::analyze("x", &data, &designed).unwrap();
+    close(a.srm.chi2, 0.0, 1e-12, "exact split");
+    assert!(!a.srm.flagged);
+    let c = &a.comparisons[0].conversion;
+    let pooled = 5020.0 / 100_000.0;
+    let z =
+        (0.054 - 0.05) / (pooled * (1.0 - pooled) * (1.0 / 95_000.0 + 1.0 / 5_000.0_f64)).sqrt();
+    close(c.z.unwrap(), z, 1e-12, "z 95/5");
+    // The same data against a 50/50 design is a glaring mismatch.
+    let a = analyze::analyze("x", &data, &AnalyzeOptions::default()).unwrap();
+    assert!(a.srm.flagged && a.srm.p_value < 1e-100);
+}
+
+// ---------------------------------------------------------------------------------------
+// Planning
+// ---------------------------------------------------------------------------------------
+
+fn conversion_plan(baseline: f64, mde: f64) -> PlanOptions {
+    PlanOptions {
+        metric: PlanMetric::Conversion,
+        baseline: Some(baseline),
+        mean: None,
+        sd: None,
+        mde,
+        relative: false,
+        alpha: 0.05,
+        power: 0.8,
+        ratio: 1.0,
+        visitors_per_day: Some(2000.0),
+    }
+}
+
+#[test]
+fn plan_gives_14751_per_arm_for_10_to_11_percent() {
+    let p = plan::plan(&conversion_plan(0.10, 0.01)).unwrap();
+    assert_eq!(p.visitors_control, 14_751);
+    assert_eq!(p.visitors_treatment, 14_751);
+    assert_eq!(p.days, Some(15)); // 29,502 / 2,000 per day
+                                  // Relative MDE of 10% is the same test.
+    let mut rel = conversion_plan(0.10, 0.1);
+    rel.relative = true;
+    assert_eq!(plan::plan(&rel).unwrap().visitors_control, 14_751);
+    // At the required n the power is the target (closed forms are consistent).
+    let n = stats::sample_size_proportions(0.1, 0.11, 0.05, 0.8, 1.0);
+    close(
+        stats::power_proportions(0.1, 0.11, n, 0.05, 1.0),
+        0.8,
+        1e-4,
+        "power at n",
+    );
+    // Revenue: (1.96 + 0.8416)² · 2 · 30² / 1² by hand.
+    let p = plan::plan(&PlanOptions {
+        metric: PlanMetric::Revenue,
+        baseline: None,
+        mean: Some(5.0),
+        sd: Some(30.0),
+        mde: 1.0,
+        ..conversion_plan(0.1, 1.0)
+    })
+    .unwrap();
+    let want = ((1.959_963_984_540_054 + 0.841_621_233_572_914_3) * 30.0_f64).powi(2) * 2.0;
+    assert_eq!(p.visitors_control, want.ceil() as u64);
+    // Power curve is increasing.
+    assert!(p.power_curve.windows(2).all(|w| w[1].power >= w[0].power));
+}
+
+// ---------------------------------------------------------------------------------------
+// Simulation
+// ---------------------------------------------------------------------------------------
+
+fn single_segment_experiment(n_c: u64, n_t: u64, p: f64, lift: f64, extra: &str) -> String {
+    let total = n_c + n_t;
+    format!(
+        r#"
+name = "single segment"
+[traffic]
+visitors_per_day = {total}
+days = 1
+treatment_share = {share}
+daily_variation = "none"
+assignment = "exact"
+[[segments]]
+name = "all"
+share = 1.0
+conversion = {p}
+order_value = {{ mean = 50.0, sd = 25.0 }}
+effect = {{ conversion_lift = {lift} }}
+[analysis]
+metric = "conversion"
+alpha = 0.05
+method = "fixed-horizon"
+{extra}
+"#,
+        share = n_t as f64 / total as f64
+    )
+}
+
+/// Exact size of the two-sided pooled z-test: Σ over both binomials of P(x_c)P(x_t)
+/// 1{|z| > z_{0.975}} (an undefined z never rejects).
+fn exact_size(n_c: u64, n_t: u64, p: f64) -> f64 {
+    let (fc, ft) = (binom_pmf(n_c, p), binom_pmf(n_t, p));
+    let zc = 1.959_963_984_540_054;
+    let mut size = 0.0;
+    for (xc, pc) in fc.iter().enumerate() {
+        for (xt, pt) in ft.iter().enumerate() {
+            let (xc, xt) = (xc as f64, xt as f64);
+            let pool = (xc + xt) / (n_c + n_t) as f64;
+            let var = pool * (1.0 - pool) * (1.0 / n_c as f64 + 1.0 / n_t as f64);
+            if var > 0.0 && ((xt / n_t as f64 - xc / n_c as f64) / var.sqrt()).abs() > zc {
+                size += pc * pt;
+            }
+        }
+    }
+    size
+}
+
+#[test]
+fn simulated_aa_false_positive_rate_matches_exact_size() {
+    // Small, unequal arms at a low rate: the exact size is far from the nominal 5%, so the
+    // check can tell "tracks the exact size" from "tracks 0.05".
+    let (n_c, n_t, p) = (60u64, 20u64, 0.05);
+    let exact = exact_size(n_c, n_t, p);
+    let src = single_segment_experiment(n_c, n_t, p, 0.0, "");
+    let exp = Experiment::from_str_at(&src, Path::new("aa.toml")).unwrap();
+    let r = 40_000;
+    let rep = simulate::simulate(
+        &exp,
+        &SimOptions {
+            seed: Some(2024),
+            experiments: Some(r),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let fpr = rep.methods.fixed_horizon.aa_false_positive_rate.unwrap();
+    // Tolerance: 4 standard errors of the exact size (two-sided false alarm ≈ 6e-5).
+    let se = (exact * (1.0 - exact) / r as f64).sqrt();
+    assert!(
+        (exact - 0.05).abs() > 4.0 * se,
+        "exact size {exact} too close to 0.05"
+    );
+    assert!(
+        (fpr.value - exact).abs() <= 4.0 * se,
+        "simulated A/A FPR {} vs exact size {exact} (se {se})",
+        fpr.value
+    );
+    // Both runs of an A/A-only experiment are A/A: power is a second independent estimate.
+    let pw = rep.methods.fixed_horizon.power.unwrap();
+    assert!(
+        (pw.value - exact).abs() <= 4.0 * se,
+        "A/B run of a null effect"
+    );
+}
+
+#[test]
+fn simulated_power_matches_closed_form_at_large_n() {
+    let src = single_segment_experiment(20_000, 20_000, 0.10, 0.06, "");
+    let exp = Experiment::from_str_at(&src, Path::new("power.toml")).unwrap();
+    let r = 4_000;
+    let rep = simulate::simulate(
+        &exp,
+        &SimOptions {
+            seed: Some(7),
+            experiments: Some(r),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let analytic = stats::power_proportions(0.10, 0.106, 20_000.0, 0.05, 1.0);
+    let sim = rep.methods.fixed_horizon.power.unwrap();
+    let se = (analytic * (1.0 - analytic) / r as f64).sqrt();
+    assert!(
+        (sim.value - analytic).abs() <= 4.0 * se + 0.005,
+        "simulated power {} vs closed form {analytic}",
+        sim.value
+    );
+    close(
+        rep.plan.analytic_power.unwrap(),
+        analytic,
+        1e-12,
+        "plan check",
+    );
+}
+
+fn worked_example() -> Experiment {
+    Experiment::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ab-points-visibility.toml"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn worked_example_peeking_inflates_and_msprt_controls_false_positives() {
+    let exp = worked_example();
+    assert!(exp.long_run.is_some());
+    let r = 1500;
+    let rep = simulate::simulate(
+        &exp,
+        &SimOptions {
+            seed: Some(11),
+            experiments: Some(r),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let m = &rep.methods;
+    let fixed = m.fixed_horizon.aa_false_positive_rate.unwrap();
+    let peek = m.peeking.aa_false_positive_rate.unwrap();
+    let seq = m.sequential.aa_false_positive_rate.unwrap();
+    let se = (0.05 * 0.95 / r as f64).sqrt();
+    assert!(
+        (fixed.value - 0.05).abs() < 4.0 * se,
+        "fixed FPR {}",
+        fixed.value
+    );
+    assert!(
+        peek.value > 0.12,
+        "daily peeking must inflate the FPR: {}",
+        peek.value
+    );
+    assert!(seq.value < 0.05 + 4.0 * se, "mSPRT FPR {}", seq.value);
+    // The winner's curse: significant estimates overstate the true window lift.
+    assert!(m.peeking.exaggeration_ratio.unwrap().value > 1.2);
+    // Sequential stopping ends earlier than the horizon in expectation under the effect.
+    assert!(m.sequential.expected_duration_days.unwrap().value < exp.days as f64);
+    assert_eq!(rep.fpr_by_looks.len(), exp.days as usize);
+    assert_eq!(rep.power_by_day.len(), exp.days as usize);
+    assert!(rep.long_run.as_ref().unwrap().incremental_profit.is_none());
+}
+
+#[test]
+fn simulation_is_byte_identical_for_any_thread_count() {
+    let exp = worked_example();
+    let json = |threads: usize, seed: u64| {
+        let rep = simulate::simulate(
+            &exp,
+            &SimOptions {
+                seed: Some(seed),
+                experiments: Some(300),
+                threads: Some(threads),
+            },
+        )
+        .unwrap();
+        serde_json::to_vec(&rep).unwrap()
+    };
+    let one = json(1, 5);
+    assert_eq!(one, json(3, 5), "1 vs 3 threads");
+    assert_eq!(one, json(2, 5), "1 vs 2 threads");
+    assert_ne!(one, json(1, 6), "the seed must matter");
+}
+
+#[test]
+fn revenue_metric_simulates_and_mixture_default() {
+    let src = single_segment_experiment(2_000, 2_000, 0.05, 0.0, "")
+        .replace(
+            "metric = \"conversion\"",
+            "metric = \"revenue-per-visitor\"",
+        )
+        .replace("conversion_lift = 0", "order_value_lift = 0.1");
+    let exp = Experiment::from_str_at(&src, Path::new("rev.toml")).unwrap();
+    let rep = simulate::simulate(
+        &exp,
+        &SimOptions {
+            seed: Some(1),
+            experiments: Some(400),
+            threads: None,
+        },
+    )
+    .unwrap();
+    close(
+        rep.true_lift.relative_window.unwrap(),
+        0.1,
+        1e-12,
+        "true lift",
+    );
+    close(
+        rep.mixture_sd,
+        0.1 * 0.05 * 50.0,
+        1e-12,
+        "default mixture sd",
+    );
+    let mean = rep.lift_distribution.mean.unwrap();
+    assert!((mean.value - 0.1).abs() < 5.0 * mean.se + 0.01, "{mean:?}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Bad inputs
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn bad_csv_inputs_are_data_errors_with_lines() {
+    let cases: [(&str, Option<usize>, &str); 5] = [
+        ("missing_column.csv", Some(1), "missing column `converted`"),
+        (
+            "bad_converted.csv",
+            Some(4),
+            "`converted` must be 0 or 1, got `2`",
+        ),
+        (
+            "negative_revenue.csv",
+            Some(3),
+            "`revenue` must be a finite number >= 0",
+        ),
+        (
+            "revenue_without_conversion.csv",
+            Some(3),
+            "`revenue` must be 0 when `converted` is 0",
+        ),
+        (
+            "conversions_exceed_visitors.csv",
+            Some(3),
+            "`conversions` (120) exceeds `visitors` (100)",
+        ),
+    ];
+    for (file, line, msg) in cases {
+        match analyze::read_csv(&data_dir().join(file)) {
+            Err(Error::Data {
+                line: l, message, ..
+            }) => {
+                assert_eq!(l, line, "{file}");
+                assert!(message.contains(msg), "{file}: {message}");
+            }
+            other => panic!("{file}: expected a data error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    let data = analyze::read_csv(&data_dir().join("aggregated.csv")).unwrap();
+    let e = analyze::analyze(
+        "x",
+        &data,
+        &AnalyzeOptions {
+            control: Some("nope".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::Usage(m) if m.contains("control, badge, badge_plus")),
+        "{e}"
+    );
+    let e = analyze::analyze(
+        "x",
+        &data,
+        &AnalyzeOptions {
+            weights: Some(vec![0.5, 0.5]),
+            ..Default::default()
+        },
+    )
+    .unwrap_err();
+    assert!(
+        matches!(&e, Error::Usage(m) if m.contains("2 values but the file has 3")),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_experiment_files_name_file_line_field() {
+    let cases: [(&str, Option<usize>, &str, &str); 5] = [
+        (
+            "bad_unknown_field.toml",
+            Some(6),
+            "traffic.colour",
+            "unknown field `colour`",
+        ),
+        (
+            "bad_probability.toml",
+            Some(10),
+            "segments[0].conversion",
+            "must be a probability in [0, 1], got 1.7",
+        ),
+        (
+            "bad_shares.toml",
+            Some(7),
+            "segments[].share",
+            "must sum to 1, got 0.9",
+        ),
+        (
+            "bad_method.toml",
+            Some(15),
+            "analysis.method",
+            "unknown variant `bayesian`",
+        ),
+        (
+            "bad_novelty.toml",
+            Some(7),
+            "segments[0].effect.novelty_half_life_days",
+            "is required when novelty_lift is not 0",
+        ),
+    ];
+    for (file, line, field, msg) in cases {
+        let path = data_dir().join(file);
+        match Experiment::load(&path) {
+            Err(e @ Error::Scenario { .. }) => {
+                let Error::Scenario {
+                    path: p,
+                    line: l,
+                    field: f,
+                    message,
+                } = &e
+                else {
+                    unreachable!()
+                };
+                assert!(p.ends_with(file), "{file}: path {p}");
+                assert_eq!(*l, line, "{file}: {e}");
+                assert_eq!(f, field, "{file}: {e}");
+                assert!(message.contains(msg), "{file}: {message}");
+                assert_eq!(e.exit_code(), 78);
+            }
+            other => panic!("{file}: expected a scenario error, got {other:?}"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Command line
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn cli_plan_analyze_simulate() {
+    let out = bin()
+        .args([
+            "ab",
+            "plan",
+            "--baseline",
+            "0.10",
+            "--mde",
+            "0.01",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["visitors_control"], 14_751);
+
+    let csv = data_dir().join("aggregated.csv");
+    let out = bin()
+        .args([
+            "ab",
+            "analyze",
+            csv.to_str().unwrap(),
+            "--control",
+            "badge",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["control"], "badge");
+    for key in [
+        "z",
+        "p_value",
+        "ci95",
+        "relative_lift",
+        "relative_ci95",
+        "prob_treatment_beats_control",
+        "expected_loss",
+        "abs_diff",
+    ] {
+        assert!(
+            v["comparisons"][0]["conversion"].get(key).is_some(),
+            "{key}"
+        );
+    }
+    for key in [
+        "abs_diff",
+        "t",
+        "df",
+        "p_value",
+        "ci95",
+        "relative_lift",
+        "relative_ci95",
+    ] {
+        assert!(
+            v["comparisons"][0]["revenue_per_visitor"]
+                .get(key)
+                .is_some(),
+            "{key}"
+        );
+    }
+    for key in ["chi2", "df", "p_value", "flagged"] {
+        assert!(v["srm"].get(key).is_some(), "{key}");
+    }
+    let out = bin()
+        .args(["ab", "analyze", csv.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("badge vs control") && text.contains("sample ratio mismatch"));
+
+    // Errors: bad data 65, unknown control 2, bad experiment 78.
+    let bad = data_dir().join("bad_converted.csv");
+    let out = bin()
+        .args(["ab", "analyze", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(65));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad_converted.csv:4:"));
+    let out = bin()
+        .args(["ab", "analyze", csv.to_str().unwrap(), "--control", "zzz"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin()
+        .args([
+            "ab",
+            "analyze",
+            csv.to_str().unwrap(),
+            "--weights",
+            "0.5,0.5",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let badexp = data_dir().join("bad_probability.toml");
+    let out = bin()
+        .args(["ab", "simulate", badexp.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad_probability.toml:10: segments[0].conversion:"),
+        "{err}"
+    );
+
+    // Simulate writes the JSON and six charts atomically into --out.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sim");
+    let scen = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ab-points-visibility.toml");
+    let out = bin()
+        .args([
+            "ab",
+            "simulate",
+            scen.to_str().unwrap(),
+            "--experiments",
+            "50",
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("ab_simulation.json")).unwrap()).unwrap();
+    assert_eq!(report["experiments"], 50);
+    for chart in ["power_vs_days", "lift_distribution", "fpr_vs_looks"] {
+        for ext in ["png", "svg"] {
+            let p = dir.join("charts").join(format!("{chart}.{ext}"));
+            assert!(
+                std::fs::metadata(&p).unwrap().len() > 1000,
+                "{}",
+                p.display()
+            );
+        }
+    }
+}
