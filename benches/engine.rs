@@ -20,7 +20,9 @@ use loyalsim::scenario::{Overrides, Scenario};
 const BENCH_CUSTOMERS: u64 = 100_000;
 
 fn scenario(name: &str, customers: u64) -> Scenario {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(name);
     let mut sc = Scenario::from_file(&path).expect("scenario parses");
     sc.apply(Overrides {
         customers: Some(customers),
@@ -32,7 +34,10 @@ fn scenario(name: &str, customers: u64) -> Scenario {
 }
 
 fn single_thread() -> rayon::ThreadPool {
-    rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap()
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(1)
+        .build()
+        .unwrap()
 }
 
 /// The bench-v1 model written out by hand: CDNOW BG/NBD + gamma-gamma customers, each
@@ -99,7 +104,9 @@ fn bench_v1(c: &mut Criterion) {
         let ctx = Context::new(&sc);
         b.iter(|| pool.install(|| black_box(engine::simulate_replicate(&ctx, 0, None))))
     });
-    g.bench_function("bare", |b| b.iter(|| black_box(bare_bench_v1(BENCH_CUSTOMERS, 7))));
+    g.bench_function("bare", |b| {
+        b.iter(|| black_box(bare_bench_v1(BENCH_CUSTOMERS, 7)))
+    });
     g.finish();
 }
 
@@ -128,11 +135,21 @@ fn designs(c: &mut Criterion) {
     let pool = single_thread();
     let mut g = c.benchmark_group("engine_by_design");
     g.sample_size(10);
-    for name in ["control", "points", "tiered", "paid membership", "punch card"] {
+    for name in [
+        "control",
+        "points",
+        "tiered",
+        "paid membership",
+        "punch card",
+    ] {
         let mut sc = full.clone();
         let control = sc.designs[sc.control].clone();
         let design = sc.designs.iter().find(|d| d.name == name).unwrap().clone();
-        sc.designs = if name == "control" { vec![control] } else { vec![control, design] };
+        sc.designs = if name == "control" {
+            vec![control]
+        } else {
+            vec![control, design]
+        };
         sc.control = 0;
         let customers = engine::plan(&sc, 0).total();
         g.throughput(Throughput::Elements(customers));

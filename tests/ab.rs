@@ -663,7 +663,7 @@ fn worked_example_peeking_inflates_and_msprt_controls_false_positives() {
     assert!(m.sequential.expected_duration_days.unwrap().value < exp.days as f64);
     assert_eq!(rep.fpr_by_looks.len(), exp.days as usize);
     assert_eq!(rep.power_by_day.len(), exp.days as usize);
-    assert!(rep.long_run.as_ref().unwrap().incremental_profit.is_none());
+    assert!(rep.long_run.as_ref().unwrap().incremental_profit.is_some());
 }
 
 #[test]
@@ -1006,4 +1006,72 @@ fn cli_plan_analyze_simulate() {
             );
         }
     }
+}
+
+#[test]
+fn long_run_link_reports_incremental_profit() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/ab-points-visibility.toml");
+    let out = dir.path().join("ab");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_loyalsim"))
+        .args([
+            "ab",
+            "simulate",
+            exp.to_str().unwrap(),
+            "--experiments",
+            "200",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("ab_simulation.json")).unwrap()).unwrap();
+    let lr = &v["long_run"];
+    let members = lr["members"].as_array().unwrap();
+    assert!(
+        members[1].as_f64().unwrap() > members[0].as_f64().unwrap(),
+        "{lr}"
+    );
+    assert!(
+        lr["incremental_profit"].is_number() && lr["incremental_profit_se"].is_number(),
+        "{lr}"
+    );
+
+    // A design the scenario does not have is a located error, and nothing is written.
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(&exp)
+        .unwrap()
+        .replace("design = \"opt-in points card\"", "design = \"nope\"")
+        .replace(
+            "scenario = \"self-selection.toml\"",
+            &format!(
+                "scenario = \"{}\"",
+                exp.parent().unwrap().join("self-selection.toml").display()
+            ),
+        );
+    std::fs::write(&bad, text).unwrap();
+    let out2 = dir.path().join("ab2");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_loyalsim"))
+        .args([
+            "ab",
+            "simulate",
+            bad.to_str().unwrap(),
+            "--experiments",
+            "50",
+            "--out",
+            out2.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(78),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no design `nope`"));
+    assert!(!out2.exists());
 }

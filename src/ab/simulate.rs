@@ -46,8 +46,11 @@
 //!   that day, and the share of mSPRT rejections by that day;
 //! - `fpr_by_looks` [ {`looks`, `peeking`, `sequential`} ]: A/A false-positive rate with that
 //!   many evenly spaced looks;
-//! - `long_run`: null, or {`scenario`, `design`, `enrolment_lift`, `months`,
-//!   `incremental_profit` (null until the engine is linked), `undefined`}.
+//! - `long_run`: null, or {`scenario`, `design`, `enrolment_lift`, `months`, `replicates`,
+//!   `members` [without, with the lift], `incremental_profit` and `incremental_profit_se`
+//!   (net profit over `months` of the design with enrolment x (1 + lift) minus the design
+//!   as it is, paired across the scenario's replicates), `incremental_revenue`,
+//!   `undefined`}.
 //!
 //! Every Monte Carlo figure is an object {`value`, `se`}; a figure undefined for the
 //! simulation (no significant result, a zero true lift) is `null` with its reason under the
@@ -513,7 +516,8 @@ pub struct LooksFpr {
     pub sequential: Figure,
 }
 
-/// The long-run link (not computed in this build).
+/// The long-run link: the loyalty scenario's design simulated over `months` as it is and
+/// with the variant's enrolment lift, on the same customers (common random numbers).
 #[derive(Debug, Clone, Serialize)]
 pub struct LongRunReport {
     /// Scenario file.
@@ -524,10 +528,110 @@ pub struct LongRunReport {
     pub enrolment_lift: f64,
     /// Months.
     pub months: u32,
-    /// Incremental profit over `months` (null until linked to the engine).
+    /// Replicates of the loyalty simulation.
+    pub replicates: u32,
+    /// Members without and with the lift (means across replicates).
+    pub members: [f64; 2],
+    /// Incremental net profit of showing the variant over `months`: the design with the
+    /// lifted enrolment minus the design as it is (mean, standard error across replicates).
     pub incremental_profit: Option<f64>,
+    /// Standard error of `incremental_profit`.
+    pub incremental_profit_se: Option<f64>,
+    /// Incremental revenue, same comparison.
+    pub incremental_revenue: Option<f64>,
     /// Reasons for nulls.
     pub undefined: BTreeMap<String, String>,
+}
+
+/// Run the long-run link of an experiment through the loyalty engine.
+fn long_run(lr: &crate::ab::experiment::LongRun, origin: &str) -> Result<LongRunReport> {
+    use crate::scenario::design::EnrolmentMode;
+    use crate::scenario::Scenario;
+    let mut sc = Scenario::from_file(&lr.scenario)?;
+    let field_err = |message: String| Error::Scenario {
+        path: origin.to_string(),
+        line: None,
+        field: "long_run.design".into(),
+        message,
+    };
+    let d = sc
+        .designs
+        .iter()
+        .position(|d| d.name == lr.design)
+        .ok_or_else(|| {
+            field_err(format!(
+                "no design `{}` in {}; its designs are: {}",
+                lr.design,
+                lr.scenario.display(),
+                sc.designs
+                    .iter()
+                    .map(|d| d.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        })?;
+    let base = sc.designs[d].clone();
+    let Some(enrolment) = base.enrolment.clone() else {
+        return Err(field_err(format!(
+            "design `{}` is the control: it has no enrolment for the variant to lift",
+            lr.design
+        )));
+    };
+    let mut undefined = BTreeMap::new();
+    if enrolment.mode == EnrolmentMode::Auto {
+        undefined.insert(
+            "note".to_string(),
+            "the design enrols everyone automatically, so an enrolment lift changes nothing"
+                .to_string(),
+        );
+    }
+    let lift = 1.0 + lr.enrolment_lift;
+    let mut lifted = base.clone();
+    if let Some(e) = lifted.enrolment.as_mut() {
+        e.at_first
+            .iter_mut()
+            .for_each(|p| *p = (*p * lift).clamp(0.0, 1.0));
+        e.per_purchase
+            .iter_mut()
+            .for_each(|p| *p = (*p * lift).clamp(0.0, 1.0));
+    }
+    lifted.name = format!("{} (variant lift)", base.name);
+    sc.designs = vec![sc.designs[sc.control].clone(), base, lifted];
+    sc.control = 0;
+    sc.horizon_days = ((f64::from(lr.months) * 365.25 / 12.0).round() as u32).max(1);
+    let tallies = crate::engine::simulate(&sc, None);
+    let diffs: Vec<f64> = tallies
+        .iter()
+        .map(|r| (r[2].net_profit_cents() - r[1].net_profit_cents()) as f64 / 100.0)
+        .collect();
+    let revenue: Vec<f64> = tallies
+        .iter()
+        .map(|r| (r[2].revenue_cents - r[1].revenue_cents) as f64 / 100.0)
+        .collect();
+    let n = diffs.len() as f64;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let m = mean(&diffs);
+    let se = (diffs.len() > 1)
+        .then(|| (diffs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt());
+    if se.is_none() {
+        undefined.insert(
+            "incremental_profit_se".to_string(),
+            "the scenario has one replicate".to_string(),
+        );
+    }
+    let members = |k: usize| tallies.iter().map(|r| r[k].members as f64).sum::<f64>() / n;
+    Ok(LongRunReport {
+        scenario: lr.scenario.display().to_string(),
+        design: lr.design.clone(),
+        enrolment_lift: lr.enrolment_lift,
+        months: lr.months,
+        replicates: sc.replicates,
+        members: [members(1), members(2)],
+        incremental_profit: Some(m),
+        incremental_profit_se: se,
+        incremental_revenue: Some(mean(&revenue)),
+        undefined,
+    })
 }
 
 /// The full simulation report (`ab_simulation.json`; keys in the module docs).
@@ -915,21 +1019,11 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
         })
         .collect();
 
-    let long_run = exp.long_run.as_ref().map(|lr| {
-        let mut undefined = BTreeMap::new();
-        undefined.insert(
-            "incremental_profit".to_string(),
-            "the loyalty engine is not linked to `ab simulate` in this build".to_string(),
-        );
-        LongRunReport {
-            scenario: lr.scenario.display().to_string(),
-            design: lr.design.clone(),
-            enrolment_lift: lr.enrolment_lift,
-            months: lr.months,
-            incremental_profit: None,
-            undefined,
-        }
-    });
+    let long_run = exp
+        .long_run
+        .as_ref()
+        .map(|lr| long_run(lr, &exp.name))
+        .transpose()?;
 
     let mut results = results.into_iter();
     let mut next = || results.next().expect("three methods");
@@ -1066,11 +1160,23 @@ pub fn render_text(rep: &SimulationReport) -> String {
     if let Some(lr) = &rep.long_run {
         let _ = writeln!(
             s,
-            "long run: scenario {}, design {}, enrolment lift {:+.1}% -> not simulated (engine link pending)",
+            "long run: scenario {}, design `{}`, enrolment {:+.1}% -> members {:.0} -> {:.0}; incremental net profit over {} months {} (revenue {})",
             lr.scenario,
             lr.design,
-            100.0 * lr.enrolment_lift
+            100.0 * lr.enrolment_lift,
+            lr.members[0],
+            lr.members[1],
+            lr.months,
+            match (lr.incremental_profit, lr.incremental_profit_se) {
+                (Some(m), Some(se)) => format!("{m:+.0} ± {se:.0}"),
+                (Some(m), None) => format!("{m:+.0}"),
+                _ => "n/a".into(),
+            },
+            lr.incremental_revenue.map_or("n/a".into(), |r| format!("{r:+.0}")),
         );
+        if let Some(note) = lr.undefined.get("note") {
+            let _ = writeln!(s, "  note: {note}");
+        }
     }
     let _ = writeln!(
         s,

@@ -511,7 +511,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
         let strength = b.relevance * if heavy { b.heavy_response } else { 1.0 };
         let margin = ctx.blended_margin[c.segment];
         let rewards = d.punch_card.is_some() || (d.earn.is_some() && d.redemption.is_some());
-        let progress_effects = (rewards && (b.gg_rate > 0.0 || (d.punch_card.is_some() && b.gg_dropout > 0.0)))
+        let progress_effects = (rewards
+            && (b.gg_rate > 0.0 || (d.punch_card.is_some() && b.gg_dropout > 0.0)))
             || (d.tiers.is_some() && b.tier_chase > 0.0);
         Timeline {
             ctx,
