@@ -435,6 +435,12 @@ struct Timeline<'c, 'a> {
     /// Whether progress toward a reward or tier moves the multipliers (goal gradient, tier
     /// chase, commitment), so they must be recomputed after each purchase.
     progress_effects: bool,
+    /// Whether a reward starts time-limited effects (post-reward reset, rewarded lift).
+    reward_effects: bool,
+    /// Whether a member can have any timer besides point expiry (fees, tier reviews,
+    /// events, referrals, win-back, a cashback cut, post-reward effects). Most designs
+    /// have none, and the event loop then skips a dozen comparisons per step.
+    member_timers: bool,
     // Purchase and lifetime hazards.
     mult: Multipliers,
     anchor: f64,
@@ -514,6 +520,20 @@ impl<'c, 'a> Timeline<'c, 'a> {
         let progress_effects = (rewards
             && (b.gg_rate > 0.0 || (d.punch_card.is_some() && b.gg_dropout > 0.0)))
             || (d.tiers.is_some() && b.tier_chase > 0.0);
+        let reward_effects = (b.reset_dip != 1.0 && b.reset_dip_days > 0.0)
+            || (b.reset_dropout != 1.0 && b.reset_dropout_days > 0.0)
+            || (b.rewarded_lift != 1.0 && b.rewarded_days > 0.0);
+        let member_timers = reward_effects
+            || d.membership.is_some()
+            || d.tiers
+                .as_ref()
+                .is_some_and(|t| t.window != TierWindow::Lifetime)
+            || d.events.review.is_some()
+            || d.events.social_share.is_some()
+            || d.events.birthday.is_some()
+            || d.referral.is_some()
+            || d.winback.is_some()
+            || d.cashback.is_some_and(|c| c.until_day.is_finite());
         Timeline {
             ctx,
             d,
@@ -529,6 +549,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
             member_mix: 1.0,
             strength,
             progress_effects,
+            reward_effects,
+            member_timers,
             mult: Multipliers::NEUTRAL,
             anchor: c.arrival,
             e_left: 0.0,
@@ -1024,7 +1046,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
             .ledger
             .as_ref()
             .map_or(f64::INFINITY, Ledger::next_expiry);
-        if self.member {
+        if self.member && self.member_timers {
             t = t
                 .min(self.next_billing)
                 .min(self.next_review)
@@ -1283,13 +1305,17 @@ impl<'c, 'a> Timeline<'c, 'a> {
     // ----- purchases and points ---------------------------------------------------------
 
     fn award(&mut self, t: f64, points: u64) {
+        self.award_in(t, self.period(t), points);
+    }
+
+    /// [`Timeline::award`] with the period of `t` already known.
+    fn award_in(&mut self, t: f64, p: usize, points: u64) {
         if points == 0 {
             return;
         }
         if let Some(l) = self.ledger.as_mut() {
             l.issue(t, points);
             self.tally.points_issued += points;
-            let p = self.period(t);
             self.tally.periods[p].points_issued += points;
         }
     }
@@ -1390,7 +1416,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 pts = pts.min(max.saturating_sub(self.cap_window.1));
                 self.cap_window.1 += pts;
             }
-            self.award(t, pts);
+            self.award_in(t, p, pts);
             if let Some(tiers) = &d.tiers {
                 if tiers.metric == TierMetric::Points {
                     self.qualify(t, pts);
@@ -1424,7 +1450,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 if r.probability < 1.0 && self.prng.random::<f64>() >= r.probability {
                     break;
                 }
-                self.redeem(t, points, cost, true);
+                self.redeem_in(t, p, points, cost, true);
                 rewarded = true;
             }
         }
@@ -1445,7 +1471,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 }
             }
         }
-        if rewarded {
+        if rewarded && self.reward_effects {
             let b = self.b;
             if b.reset_dip != 1.0 && b.reset_dip_days > 0.0 {
                 self.dip_until = t + b.reset_dip_days;
@@ -1464,7 +1490,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
         }
         // Multipliers move after a purchase only through progress or a reward's effects
         // (tier changes and joins update them where they happen).
-        if self.progress_effects || rewarded {
+        if self.progress_effects || (rewarded && self.reward_effects) {
             self.update_rates(t);
         }
     }
@@ -1503,10 +1529,14 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
     /// Spend `points` from the ledger at merchant cost `cost_cents`.
     fn redeem(&mut self, t: f64, points: u64, cost_cents: i64, reward: bool) {
+        self.redeem_in(t, self.period(t), points, cost_cents, reward);
+    }
+
+    /// [`Timeline::redeem`] with the period of `t` already known.
+    fn redeem_in(&mut self, t: f64, p: usize, points: u64, cost_cents: i64, reward: bool) {
         if let Some(l) = self.ledger.as_mut() {
             l.spend(t, points);
         }
-        let p = self.period(t);
         let tally = &mut *self.tally;
         tally.points_redeemed += points;
         tally.periods[p].points_redeemed += points;
