@@ -5,6 +5,7 @@
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::ffi::OsString;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -57,6 +58,12 @@ struct RunArgs {
     /// (common random numbers). Only for measuring the variance reduction pairing buys.
     #[arg(long)]
     independent_streams: bool,
+    /// Write only the numbers (summary.json and CSVs): no charts, no report.html.
+    #[arg(long)]
+    no_charts: bool,
+    /// No progress bar and no timing line on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Arguments of `loyalsim check`.
@@ -112,23 +119,47 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         .out
         .unwrap_or_else(|| PathBuf::from("output").join(sc.slug()));
     let start = Instant::now();
+    // A progress bar for runs longer than a moment, only on a terminal.
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(crate::engine::total_customers(&sc));
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} simulating [{bar:40}] {human_pos}/{human_len} customers, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_draw_target(indicatif::ProgressDrawTarget::stderr_with_hz(5));
+        bar
+    });
+    let tick = |n: u64| {
+        if let Some(b) = &bar {
+            b.inc(n);
+        }
+    };
     let opts = crate::run::RunOptions {
         threads: args.threads.map(usize::from),
-        progress: None,
+        progress: Some(&tick),
         independent_streams: args.independent_streams,
+        no_charts: args.no_charts,
     };
     let (results, files) = crate::run::run(&sc, &opts)?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
     let simulated = start.elapsed();
     files.write_atomic(&out)?;
     print!("{}", crate::report::table::render(&sc, &results));
-    let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();
-    eprintln!(
-        "simulated {} customers x {} designs in {:.2} s; results in {}",
-        customers,
-        sc.designs.len(),
-        simulated.as_secs_f64(),
-        out.display()
-    );
+    if !args.quiet {
+        let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();
+        eprintln!(
+            "simulated {} customers x {} designs and rendered the results in {:.2} s; results in {}",
+            customers,
+            sc.designs.len(),
+            simulated.as_secs_f64(),
+            out.display()
+        );
+    }
     Ok(())
 }
 

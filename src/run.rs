@@ -16,6 +16,8 @@ pub struct RunOptions<'a> {
     /// Simulate each design on independent customers instead of the same ones (only to
     /// measure what common random numbers buy; results are then unpaired).
     pub independent_streams: bool,
+    /// Skip charts and report.html (`--no-charts`).
+    pub no_charts: bool,
 }
 
 /// Simulate a scenario and derive all statistics.
@@ -39,6 +41,6 @@ pub fn simulate(sc: &Scenario, opts: &RunOptions) -> Result<RunResults> {
 /// Simulate and render every output file (nothing touches the disk).
 pub fn run(sc: &Scenario, opts: &RunOptions) -> Result<(RunResults, OutputFiles)> {
     let results = simulate(sc, opts)?;
-    let files = report::render_run(sc, &results);
+    let files = report::render_run_with(sc, &results, !opts.no_charts)?;
     Ok((results, files))
 }

@@ -15,3 +15,5 @@ mod programs;
 mod behaviour;
 // Issue 6: A/B statistics, planning, simulation and their CLI.
 mod ab;
+// Issue 5: charts, report.html, headless Chromium.
+mod report;
