@@ -161,5 +161,23 @@ fn designs(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_v1, population, designs);
+/// The fitter on the CDNOW summary (2,357 customers): one likelihood evaluation and a
+/// whole BG/NBD fit.
+fn fitter(c: &mut Criterion) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/cdnow_customers_summary.csv");
+    let rows = loyalsim::fit::rfm::from_rfm_csv(&path).unwrap();
+    let mut g = c.benchmark_group("fit");
+    g.throughput(Throughput::Elements(rows.len() as u64));
+    g.sample_size(10);
+    let p = [0.243, 4.414, 0.793, 2.426];
+    g.bench_function("bgnbd_log_likelihood", |b| {
+        b.iter(|| black_box(loyalsim::fit::models::bgnbd_ll(&p, &rows)))
+    });
+    g.bench_function("bgnbd_fit", |b| {
+        b.iter(|| black_box(loyalsim::fit::models::fit_bgnbd(&rows)))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_v1, population, designs, fitter);
 criterion_main!(benches);

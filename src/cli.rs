@@ -64,6 +64,10 @@ struct RunArgs {
     /// No progress bar and no timing line on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Also write the simulated customers' RFM summary (control, replicate 0) to this CSV,
+    /// in the lifetimes / PyMC-Marketing layout, for `loyalsim fit` or other tools.
+    #[arg(long)]
+    export_rfm: Option<PathBuf>,
 }
 
 /// Arguments of `loyalsim check`.
@@ -148,7 +152,14 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         b.finish_and_clear();
     }
     let simulated = start.elapsed();
+    let rfm = args
+        .export_rfm
+        .as_ref()
+        .map(|_| crate::fit::rfm::to_csv(&crate::fit::rfm::simulated(&sc)));
     files.write_atomic(&out)?;
+    if let (Some(path), Some(bytes)) = (&args.export_rfm, rfm) {
+        crate::report::write::write_file_atomic(path, &bytes)?;
+    }
     print!("{}", crate::report::table::render(&sc, &results));
     if !args.quiet {
         let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();

@@ -17,3 +17,5 @@ mod behaviour;
 mod ab;
 // Issue 5: charts, report.html, headless Chromium.
 mod report;
+// Issue 8: fitting BG/NBD and gamma-gamma to logs, holdout, round trip.
+mod fit;

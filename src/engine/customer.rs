@@ -325,6 +325,41 @@ impl<'a> Context<'a> {
         spend
     }
 
+    /// The control timeline of one customer as purchase days (first purchase first) and
+    /// order values, drawn exactly as [`Context::run_control`] draws them: for exporting
+    /// the simulated customers' RFM summaries.
+    pub fn control_history(&self, replicate: u32, id: u64) -> (f64, Vec<(f64, f64)>) {
+        let (c, mut rng) = super::draw_customer(
+            self.scenario.seed,
+            self.scenario,
+            &self.population,
+            replicate,
+            id,
+        );
+        let horizon = self.horizon;
+        let mut out = vec![(c.arrival, c.spend.draw(&mut rng))];
+        let death = match c.dropout {
+            Dropout::Lifetime { mu, e } => c.arrival + e / mu,
+            Dropout::AfterPurchase { .. } => f64::INFINITY,
+        };
+        let mut t = c.arrival;
+        loop {
+            let e: f64 = Exp1.sample(&mut rng);
+            let next = t + e / c.lambda;
+            if next.min(death) >= horizon || next.is_nan() || death <= next {
+                break;
+            }
+            t = next;
+            out.push((t, c.spend.draw(&mut rng)));
+            if let Dropout::AfterPurchase { p } = c.dropout {
+                if rng.random::<f64>() < p {
+                    break;
+                }
+            }
+        }
+        (c.arrival, out)
+    }
+
     /// Run one customer's timeline (and those of the customers they refer) under `design`;
     /// returns the customer's own spend in cents. `cac` overrides the acquisition cost.
     #[allow(clippy::too_many_arguments)]

@@ -1,13 +1,522 @@
-//! Calibration of populations from transaction logs (issue 8).
-//! Placeholder until the fitter lands; the `fit` subcommand reports it is unavailable.
+//! `loyalsim fit`: build a population from a store's own history. Reads a transaction log
+//! (CDNOW's whitespace format or a CSV with named columns) or an RFM summary, fits BG/NBD
+//! and gamma-gamma by maximum likelihood, validates on a holdout period when a calibration
+//! end is given, and writes a `[[population.segments]]` entry that `loyalsim run` accepts.
+//!
+//! Outputs: `--out population.toml` (the segment, with a comment naming the source and the
+//! fit statistics); `--json FILE` with `{"model", "params", "log_likelihood", "customers",
+//! "std_errors", "aic", "gamma_gamma", "holdout"}`; with a calibration end, next to the
+//! `--out` file, `<stem>_holdout.csv` (the conditional-expectation table by calibration
+//! frequency 0..7+) and `<stem>_holdout.png|svg` (cumulative repeat purchases by week,
+//! predicted vs actual).
+
+pub mod models;
+pub mod rfm;
+
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use crate::report::write::write_file_atomic;
+use crate::{Error, Result};
+use models::Fit;
+use rfm::{LogFormat, Rfm};
+
+/// Input formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// From the file: RFM columns, a CSV log with the named columns, else CDNOW.
+    Auto,
+    /// CDNOW whitespace-separated log.
+    Cdnow,
+    /// CSV transaction log.
+    Csv,
+    /// RFM summary CSV.
+    Rfm,
+}
 
 /// Arguments of `loyalsim fit`.
 #[derive(Debug, clap::Args)]
-pub struct FitArgs {}
+pub struct FitArgs {
+    /// Transaction log or RFM summary.
+    pub input: PathBuf,
+    /// Where to write the population segment (TOML).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Input format.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: InputFormat,
+    /// Customer id column of a CSV log.
+    #[arg(long, default_value = "customer_id")]
+    pub customer_col: String,
+    /// Date column of a CSV log (YYYYMMDD or YYYY-MM-DD).
+    #[arg(long, default_value = "date")]
+    pub date_col: String,
+    /// Amount column of a CSV log.
+    #[arg(long, default_value = "amount")]
+    pub amount_col: String,
+    /// Last day of the calibration period (YYYY-MM-DD); later purchases are the holdout.
+    #[arg(long)]
+    pub calibration_end: Option<String>,
+    /// Also write the fit as JSON to this file.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+    /// Name of the segment written.
+    #[arg(long, default_value = "fitted")]
+    pub segment_name: String,
+    /// Gross margin written into the segment (the log has no costs).
+    #[arg(long, default_value_t = 0.3)]
+    pub margin: f64,
+}
+
+/// The outcome of a fit, for the outputs.
+#[derive(Debug, Clone)]
+pub struct FitReport {
+    /// The input file.
+    pub source: String,
+    /// BG/NBD fit.
+    pub bgnbd: Fit,
+    /// Gamma-gamma fit, when there are enough repeat customers.
+    pub gamma_gamma: Option<Fit>,
+    /// Calibration end, as given.
+    pub calibration_end: Option<String>,
+    /// Holdout rows by calibration frequency: (label, customers, actual mean, predicted mean).
+    pub holdout: Vec<(String, usize, f64, f64)>,
+    /// Holdout totals (actual, predicted).
+    pub holdout_total: Option<(f64, f64)>,
+    /// Holdout length in weeks.
+    pub holdout_weeks: f64,
+}
+
+/// Read the input into RFM summaries; returns them and the holdout length in weeks.
+pub fn load(args: &FitArgs) -> Result<(Vec<Rfm>, f64)> {
+    let cal = match &args.calibration_end {
+        None => None,
+        Some(s) => Some(rfm::parse_date(s).ok_or_else(|| {
+            Error::Usage(format!("--calibration-end `{s}` is not a YYYY-MM-DD date"))
+        })?),
+    };
+    let head = std::fs::read_to_string(&args.input)
+        .map_err(|e| Error::io(&args.input, e))?
+        .lines()
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let format = match args.format {
+        InputFormat::Auto if head.contains("frequency") || head.contains("t_x") => InputFormat::Rfm,
+        InputFormat::Auto if head.contains(',') => InputFormat::Csv,
+        InputFormat::Auto => InputFormat::Cdnow,
+        f => f,
+    };
+    if format == InputFormat::Rfm {
+        if cal.is_some() {
+            return Err(Error::Usage(
+                "--calibration-end needs a transaction log, not an RFM summary".into(),
+            ));
+        }
+        return Ok((rfm::from_rfm_csv(&args.input)?, 0.0));
+    }
+    let log = match format {
+        InputFormat::Csv => LogFormat::Csv {
+            customer: args.customer_col.clone(),
+            date: args.date_col.clone(),
+            amount: args.amount_col.clone(),
+        },
+        _ => LogFormat::Cdnow,
+    };
+    let rows = rfm::from_log(&args.input, &log, cal)?;
+    // Holdout length: from the calibration end to the last purchase day in the log.
+    let weeks = match cal {
+        Some(c) => {
+            let last = rows
+                .iter()
+                .filter_map(|r| Some(r.first_day? + *r.repeat_days.last()?))
+                .max()
+                .unwrap_or(c);
+            (last - c).max(0) as f64 / 7.0
+        }
+        None => 0.0,
+    };
+    Ok((rows, weeks))
+}
+
+/// Fit and validate.
+pub fn fit(
+    source: &str,
+    data: &[Rfm],
+    holdout_weeks: f64,
+    calibration_end: Option<String>,
+) -> Result<FitReport> {
+    if data.len() < 10 {
+        return Err(Error::Data {
+            path: source.to_string(),
+            line: None,
+            message: format!(
+                "{} customers are too few to fit a model (at least 10)",
+                data.len()
+            ),
+        });
+    }
+    let bgnbd = models::fit_bgnbd(data);
+    let gamma_gamma = models::fit_gamma_gamma(data);
+    let mut holdout = Vec::new();
+    let mut holdout_total = None;
+    if calibration_end.is_some() && holdout_weeks > 0.0 {
+        let p = &bgnbd.params;
+        let mut rows: Vec<(usize, f64, f64)> = vec![(0, 0.0, 0.0); 8];
+        for c in data {
+            let k = (c.frequency as usize).min(7);
+            let pred = models::bgnbd_conditional(p, c.frequency, c.recency, c.t, holdout_weeks);
+            rows[k].0 += 1;
+            rows[k].1 += f64::from(c.holdout.unwrap_or(0));
+            rows[k].2 += pred;
+        }
+        let actual: f64 = rows.iter().map(|r| r.1).sum();
+        let predicted: f64 = rows.iter().map(|r| r.2).sum();
+        holdout_total = Some((actual, predicted));
+        holdout = rows
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.0 > 0)
+            .map(|(k, r)| {
+                (
+                    if k == 7 {
+                        "7+".to_string()
+                    } else {
+                        k.to_string()
+                    },
+                    r.0,
+                    r.1 / r.0 as f64,
+                    r.2 / r.0 as f64,
+                )
+            })
+            .collect();
+    }
+    Ok(FitReport {
+        source: source.to_string(),
+        bgnbd,
+        gamma_gamma,
+        calibration_end,
+        holdout,
+        holdout_total,
+        holdout_weeks,
+    })
+}
+
+/// The population segment in the scenario format.
+pub fn render_segment(rep: &FitReport, name: &str, margin: f64) -> String {
+    let b = &rep.bgnbd;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# fitted by loyalsim fit from {}: BG/NBD, LL = {:.2}, AIC = {:.2}, {} customers{}",
+        rep.source,
+        b.log_likelihood,
+        b.aic(),
+        b.customers,
+        rep.calibration_end
+            .as_ref()
+            .map_or(String::new(), |c| format!(", calibration end {c}"))
+    );
+    if let Some(g) = &rep.gamma_gamma {
+        let _ = writeln!(
+            s,
+            "# gamma-gamma on {} repeat customers, LL = {:.2}",
+            g.customers, g.log_likelihood
+        );
+    }
+    let _ = writeln!(s, "[[population.segments]]");
+    let _ = writeln!(s, "name = {}", toml_str(name));
+    let _ = writeln!(s, "share = 1.0");
+    let _ = writeln!(s, "margin = {margin}");
+    let _ = writeln!(
+        s,
+        "purchase = {{ model = \"bg-nbd\", r = {:.6}, alpha = {:.6}, a = {:.6}, b = {:.6}, unit = \"week\" }}",
+        b.params[0], b.params[1], b.params[2], b.params[3]
+    );
+    match &rep.gamma_gamma {
+        Some(g) => {
+            let _ = writeln!(
+                s,
+                "spend = {{ model = \"gamma-gamma\", p = {:.6}, q = {:.6}, gamma = {:.6} }}",
+                g.params[0], g.params[1], g.params[2]
+            );
+        }
+        None => {
+            let _ = writeln!(
+                s,
+                "# too few repeat customers for gamma-gamma: a fixed mean order value"
+            );
+            let _ = writeln!(s, "spend = {{ model = \"fixed\", mean = 30.0 }}");
+        }
+    }
+    s
+}
+
+fn toml_str(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+fn params_json(f: &Fit) -> (serde_json::Value, serde_json::Value) {
+    let mut p = serde_json::Map::new();
+    let mut se = serde_json::Map::new();
+    for ((n, v), e) in f.names.iter().zip(&f.params).zip(&f.std_errors) {
+        p.insert((*n).into(), json!(v));
+        se.insert((*n).into(), e.map_or(serde_json::Value::Null, |x| json!(x)));
+    }
+    (p.into(), se.into())
+}
+
+/// The JSON document of a fit.
+pub fn render_json(rep: &FitReport) -> Vec<u8> {
+    let (params, std_errors) = params_json(&rep.bgnbd);
+    let gg = rep.gamma_gamma.as_ref().map(|g| {
+        let (p, se) = params_json(g);
+        json!({"params": p, "std_errors": se, "log_likelihood": g.log_likelihood, "customers": g.customers})
+    });
+    let holdout = rep.holdout_total.map(|(actual, predicted)| {
+        json!({
+            "weeks": rep.holdout_weeks,
+            "actual_repeat_purchases": actual,
+            "predicted_repeat_purchases": predicted,
+            "by_calibration_frequency": rep.holdout.iter().map(|(k, n, a, p)| json!({
+                "frequency": k, "customers": n, "actual_mean": a, "predicted_mean": p
+            })).collect::<Vec<_>>(),
+        })
+    });
+    let v = json!({
+        "model": "bg-nbd",
+        "params": params,
+        "log_likelihood": rep.bgnbd.log_likelihood,
+        "customers": rep.bgnbd.customers,
+        "std_errors": std_errors,
+        "aic": rep.bgnbd.aic(),
+        "gamma_gamma": gg,
+        "holdout": holdout,
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("JSON values serialise");
+    s.push('\n');
+    s.into_bytes()
+}
+
+fn holdout_csv(rep: &FitReport) -> Vec<u8> {
+    let mut s = String::from("calibration_frequency,customers,actual_mean,predicted_mean\n");
+    for (k, n, a, p) in &rep.holdout {
+        let _ = writeln!(s, "{k},{n},{a},{p}");
+    }
+    s.into_bytes()
+}
+
+/// Weekly cumulative repeat purchases of the cohort, actual and predicted (E[X(t)] summed
+/// over customers from their own first purchase).
+pub fn cumulative_weekly(rep: &FitReport, data: &[Rfm], weeks: usize) -> Vec<(f64, f64, f64)> {
+    let start = data.iter().filter_map(|c| c.first_day).min().unwrap_or(0);
+    (1..=weeks)
+        .map(|w| {
+            let day = start + 7 * w as i64;
+            let mut actual = 0usize;
+            let mut predicted = 0.0;
+            for c in data {
+                let Some(first) = c.first_day else { continue };
+                if first >= day {
+                    continue;
+                }
+                actual += c.repeat_days.iter().filter(|d| first + **d <= day).count();
+                predicted += models::bgnbd_expected(&rep.bgnbd.params, (day - first) as f64 / 7.0);
+            }
+            (w as f64, actual as f64, predicted)
+        })
+        .collect()
+}
+
+fn chart(points: &[(f64, f64, f64)], cal_week: f64) -> Result<(String, Vec<u8>)> {
+    use plotters::prelude::*;
+    crate::report::font::ensure_registered()?;
+    let size = crate::report::charts::SIZE;
+    fn draw<DB: DrawingBackend>(
+        root: DrawingArea<DB, plotters::coord::Shift>,
+        points: &[(f64, f64, f64)],
+        cal_week: f64,
+    ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        root.fill(&WHITE)?;
+        let x_max = points.last().map_or(1.0, |p| p.0);
+        let y_max = points.iter().map(|p| p.1.max(p.2)).fold(1.0, f64::max) * 1.08;
+        let mut c = ChartBuilder::on(&root)
+            .caption(
+                "Cumulative repeat purchases: actual vs BG/NBD",
+                ("sans-serif", 20),
+            )
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(70)
+            .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
+        c.configure_mesh()
+            .x_desc("weeks")
+            .y_desc("repeat purchases")
+            .draw()?;
+        c.draw_series(LineSeries::new(
+            [(cal_week, 0.0), (cal_week, y_max)],
+            BLACK.mix(0.4),
+        ))?
+        .label("calibration end")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.4)));
+        c.draw_series(LineSeries::new(
+            points.iter().map(|p| (p.0, p.1)),
+            BLUE.stroke_width(2),
+        ))?
+        .label("actual")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(3)));
+        c.draw_series(LineSeries::new(
+            points.iter().map(|p| (p.0, p.2)),
+            RED.stroke_width(2),
+        ))?
+        .label("BG/NBD")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(3)));
+        c.configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK.mix(0.3))
+            .draw()?;
+        root.present()
+    }
+    let mut svg = String::new();
+    draw(
+        SVGBackend::with_string(&mut svg, size).into_drawing_area(),
+        points,
+        cal_week,
+    )
+    .map_err(|e| Error::Other(format!("holdout chart: {e}")))?;
+    let mut rgb = vec![0u8; (size.0 * size.1 * 3) as usize];
+    draw(
+        BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area(),
+        points,
+        cal_week,
+    )
+    .map_err(|e| Error::Other(format!("holdout chart: {e}")))?;
+    let mut png = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut png, size.0, size.1);
+        enc.set_color(png::ColorType::Rgb);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut w = enc
+            .write_header()
+            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
+        w.write_image_data(&rgb)
+            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
+    }
+    Ok((svg, png))
+}
+
+fn sibling(out: &Path, suffix: &str) -> PathBuf {
+    let stem = out
+        .file_stem()
+        .map_or("population".into(), |s| s.to_string_lossy().into_owned());
+    out.with_file_name(format!("{stem}{suffix}"))
+}
+
+/// Human summary of a fit.
+pub fn render_text(rep: &FitReport) -> String {
+    let mut s = String::new();
+    let b = &rep.bgnbd;
+    let _ = writeln!(
+        s,
+        "BG/NBD on {} customers: LL = {:.2}, AIC = {:.2}",
+        b.customers,
+        b.log_likelihood,
+        b.aic()
+    );
+    for ((n, v), e) in b.names.iter().zip(&b.params).zip(&b.std_errors) {
+        let _ = writeln!(
+            s,
+            "  {n:<6} {v:>10.4}  (se {})",
+            e.map_or("n/a".into(), |e| format!("{e:.4}"))
+        );
+    }
+    if let Some(g) = &rep.gamma_gamma {
+        let _ = writeln!(
+            s,
+            "gamma-gamma on {} repeat customers: LL = {:.2}",
+            g.customers, g.log_likelihood
+        );
+        for ((n, v), e) in g.names.iter().zip(&g.params).zip(&g.std_errors) {
+            let _ = writeln!(
+                s,
+                "  {n:<6} {v:>10.4}  (se {})",
+                e.map_or("n/a".into(), |e| format!("{e:.4}"))
+            );
+        }
+    }
+    if let Some((a, p)) = rep.holdout_total {
+        let _ = writeln!(
+            s,
+            "holdout ({:.1} weeks): actual {a:.0} vs predicted {p:.1} repeat purchases",
+            rep.holdout_weeks
+        );
+        let _ = writeln!(s, "  x_cal  customers  actual  predicted");
+        for (k, n, a, p) in &rep.holdout {
+            let _ = writeln!(s, "  {k:>5}  {n:>9}  {a:>6.2}  {p:>9.2}");
+        }
+    }
+    s
+}
 
 /// Entry point of `loyalsim fit`.
-pub fn run(_args: FitArgs) -> crate::Result<()> {
-    Err(crate::Error::Usage(
-        "`loyalsim fit` is not available in this build yet".into(),
-    ))
+#[allow(clippy::print_stdout)]
+pub fn run(args: FitArgs) -> Result<()> {
+    if !(0.0..=1.0).contains(&args.margin) {
+        return Err(Error::Usage(format!(
+            "--margin must be in [0, 1], got {}",
+            args.margin
+        )));
+    }
+    let (data, weeks) = load(&args)?;
+    let source = args
+        .input
+        .file_name()
+        .map_or(args.input.display().to_string(), |f| {
+            f.to_string_lossy().into_owned()
+        });
+    let rep = fit(&source, &data, weeks, args.calibration_end.clone())?;
+    let segment = render_segment(&rep, &args.segment_name, args.margin);
+    // Render everything first; write only when all succeeded.
+    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(args.out.clone(), segment.into_bytes())];
+    if let Some(j) = &args.json {
+        files.push((j.clone(), render_json(&rep)));
+    }
+    if rep.holdout_total.is_some() {
+        files.push((sibling(&args.out, "_holdout.csv"), holdout_csv(&rep)));
+        let cal = data.iter().filter_map(|c| c.first_day).min();
+        let total_weeks = data
+            .iter()
+            .filter_map(|c| Some(c.first_day? + *c.repeat_days.last()?))
+            .max()
+            .zip(cal)
+            .map_or(1, |(last, first)| {
+                ((last - first) as f64 / 7.0).ceil() as usize
+            });
+        let cal_week = data
+            .iter()
+            .filter_map(|c| Some(c.first_day? as f64 + c.t * 7.0))
+            .next()
+            .zip(cal)
+            .map_or(0.0, |(end, first)| (end - first as f64) / 7.0);
+        let points = cumulative_weekly(&rep, &data, total_weeks.max(1));
+        let (svg, png) = chart(&points, cal_week)?;
+        files.push((sibling(&args.out, "_holdout.svg"), svg.into_bytes()));
+        files.push((sibling(&args.out, "_holdout.png"), png));
+    }
+    for (path, bytes) in &files {
+        write_file_atomic(path, bytes)?;
+    }
+    print!("{}", render_text(&rep));
+    println!(
+        "wrote {}",
+        files
+            .iter()
+            .map(|(p, _)| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Ok(())
 }
