@@ -28,6 +28,10 @@ enum Command {
     Run(RunArgs),
     /// Validate a scenario and print what a run would do, without running it.
     Check(CheckArgs),
+    /// Run a parameter sweep (or one shard of it) over a base scenario.
+    Sweep(SweepArgs),
+    /// Merge the partial files of a sharded sweep into its results.
+    Merge(MergeArgs),
     /// A/B tests: analyse results, plan sample sizes, simulate experiments.
     Ab(crate::ab::AbArgs),
     /// Fit BG/NBD, Pareto/NBD and gamma-gamma models to a transaction log or RFM summary.
@@ -70,6 +74,43 @@ struct RunArgs {
     export_rfm: Option<PathBuf>,
 }
 
+/// Arguments of `loyalsim sweep`.
+#[derive(Debug, Args)]
+struct SweepArgs {
+    /// Sweep file (TOML).
+    sweep: PathBuf,
+    /// Output folder [default: output/<sweep-name-slug>/; for a shard, the partial goes there].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Worker threads [default: one per core]. Results do not depend on it.
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    threads: Option<u16>,
+    /// Run only shard K of N (K from 0); `auto/N` takes K from SLURM_ARRAY_TASK_ID or
+    /// JOB_COMPLETION_INDEX. Writes partial-K-of-N.json for `loyalsim merge`.
+    #[arg(long)]
+    shard: Option<String>,
+    /// Allow more than 10,000 points.
+    #[arg(long)]
+    allow_large: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// Arguments of `loyalsim merge`.
+#[derive(Debug, Args)]
+struct MergeArgs {
+    /// The sweep file the partials came from.
+    #[arg(long)]
+    sweep: PathBuf,
+    /// Folders holding partial-*.json files.
+    #[arg(required = true)]
+    dirs: Vec<PathBuf>,
+    /// Output folder.
+    #[arg(long)]
+    out: PathBuf,
+}
+
 /// Arguments of `loyalsim check`.
 #[derive(Debug, Args)]
 struct CheckArgs {
@@ -97,6 +138,8 @@ where
     match cli.command {
         Some(Command::Run(args)) => run_cmd(args),
         Some(Command::Check(args)) => check_cmd(args),
+        Some(Command::Sweep(args)) => sweep_cmd(args),
+        Some(Command::Merge(args)) => merge_cmd(args),
         Some(Command::Ab(args)) => crate::ab::run(args),
         Some(Command::Fit(args)) => crate::fit::run(args),
         None => Err(Error::Usage(
@@ -171,6 +214,87 @@ fn run_cmd(args: RunArgs) -> Result<()> {
             out.display()
         );
     }
+    Ok(())
+}
+
+fn with_threads<T>(threads: Option<u16>, f: impl FnOnce() -> T + Send) -> Result<T>
+where
+    T: Send,
+{
+    match threads {
+        None => Ok(f()),
+        Some(n) => Ok(rayon::ThreadPoolBuilder::new()
+            .num_threads(usize::from(n))
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start {n} worker threads: {e}")))?
+            .install(f)),
+    }
+}
+
+fn sweep_cmd(args: SweepArgs) -> Result<()> {
+    let sweep = crate::sweep::Sweep::from_file(&args.sweep, args.allow_large)?;
+    let (k, n) = match &args.shard {
+        Some(s) => crate::sweep::parse_shard(s)?,
+        None => (0, 1),
+    };
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("output").join(crate::scenario::slug(&sweep.name)));
+    let units = sweep.units()?;
+    let mine = (0..units).filter(|u| u % n == k).count() as u64;
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new(mine);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} sweep [{bar:40}] {pos}/{len} point-replicates, ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    });
+    let tick = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
+    let start = Instant::now();
+    let done = with_threads(args.threads, || {
+        crate::sweep::run_units(&sweep, k, n, &tick)
+    })??;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    if args.shard.is_some() {
+        let path = out.join(crate::sweep::partial_name(k, n));
+        crate::report::write::write_file_atomic(
+            &path,
+            &crate::sweep::render_partial(&sweep, k, n, done),
+        )?;
+        eprintln!(
+            "shard {k}/{n}: {mine} point-replicates in {:.2} s -> {}",
+            start.elapsed().as_secs_f64(),
+            path.display()
+        );
+    } else {
+        crate::sweep::render_results(&sweep, done)?.write_atomic(&out)?;
+        eprintln!(
+            "sweep `{}`: {} points x {} replicates in {:.2} s -> {}",
+            sweep.name,
+            sweep.points.len(),
+            sweep.replicates()?,
+            start.elapsed().as_secs_f64(),
+            out.display()
+        );
+    }
+    Ok(())
+}
+
+fn merge_cmd(args: MergeArgs) -> Result<()> {
+    let sweep = crate::sweep::Sweep::from_file(&args.sweep, true)?;
+    let units = crate::sweep::gather(&sweep, &args.dirs)?;
+    crate::sweep::render_results(&sweep, units)?.write_atomic(&args.out)?;
+    eprintln!("merged `{}` into {}", sweep.name, args.out.display());
     Ok(())
 }
 

@@ -22,5 +22,6 @@ pub mod report;
 pub mod run;
 pub mod scenario;
 pub mod stats;
+pub mod sweep;
 
 pub use error::{Error, Result};

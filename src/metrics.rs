@@ -10,7 +10,7 @@ use crate::scenario::Scenario;
 use crate::stats::{self, Summary};
 
 /// Per-period counters of one design in one replicate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PeriodTally {
     /// Customers who arrived (made their first purchase) in the period.
     pub new_customers: u64,
@@ -80,8 +80,9 @@ impl PeriodTally {
     }
 }
 
-/// Everything counted for one design in one replicate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Everything counted for one design in one replicate (serialisable: sweep shards carry
+/// exact tallies so that merging reproduces the unsharded results byte for byte).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Tally {
     /// Customers present at day 0.
     pub customers_initial: u64,

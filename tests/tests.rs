@@ -19,3 +19,5 @@ mod ab;
 mod report;
 // Issue 8: fitting BG/NBD and gamma-gamma to logs, holdout, round trip.
 mod fit;
+// Issue 7: sweeps, sharding, merging.
+mod sweep;

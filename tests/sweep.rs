@@ -1,0 +1,264 @@
+//! Issue 7: sweeps. Any sharding merges to the same bytes as the unsharded run; bad sweep
+//! files and partials fail cleanly; a real Slurm job array is tested by
+//! scripts/slurm/test-array.sh (run by .ci/run).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use crate::util::loyalsim;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().display().to_string(),
+                    fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn any_sharding_merges_to_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = fixture("sweep-small.toml");
+    let s = sweep.to_str().unwrap();
+    let o = loyalsim(
+        dir.path(),
+        &["sweep", s, "--out", "whole", "--threads", "1"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let whole = files(&dir.path().join("whole"));
+    assert!(
+        whole.iter().any(|(n, _)| n == "sweep.csv")
+            && whole.iter().any(|(n, _)| n.ends_with(".png"))
+    );
+    let csv = String::from_utf8(
+        whole
+            .iter()
+            .find(|(n, _)| n == "sweep.csv")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    // 6 points x 2 designs x every metric, plus the header.
+    assert_eq!(
+        csv.lines().count(),
+        1 + 6 * 2 * loyalsim::metrics::RUN_METRICS.len()
+    );
+    let o = loyalsim(
+        dir.path(),
+        &["sweep", s, "--out", "threads2", "--threads", "2"],
+    );
+    assert!(o.status.success());
+    assert!(
+        files(&dir.path().join("threads2")) == whole,
+        "thread count changed the bytes"
+    );
+    for n in [1usize, 2, 3, 7] {
+        let parts = format!("parts{n}");
+        for k in 0..n {
+            let o = loyalsim(
+                dir.path(),
+                &["sweep", s, "--shard", &format!("{k}/{n}"), "--out", &parts],
+            );
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        let merged = format!("merged{n}");
+        let o = loyalsim(
+            dir.path(),
+            &["merge", "--sweep", s, &parts, "--out", &merged],
+        );
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            files(&dir.path().join(&merged)) == whole,
+            "{n} shards differ from the unsharded run"
+        );
+    }
+    // A missing shard is named as an --array list and nothing is written.
+    fs::remove_file(
+        dir.path()
+            .join("parts7")
+            .join(loyalsim::sweep::partial_name(3, 7)),
+    )
+    .unwrap();
+    fs::remove_file(
+        dir.path()
+            .join("parts7")
+            .join(loyalsim::sweep::partial_name(4, 7)),
+    )
+    .unwrap();
+    let o = loyalsim(
+        dir.path(),
+        &["merge", "--sweep", s, "parts7", "--out", "broken"],
+    );
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("--array=3-4"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!dir.path().join("broken").exists());
+    // Auto shard index from the scheduler's environment.
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_loyalsim"))
+        .current_dir(dir.path())
+        .env("SLURM_ARRAY_TASK_ID", "1")
+        .args(["sweep", s, "--shard", "auto/2", "--out", "auto"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir
+        .path()
+        .join("auto")
+        .join(loyalsim::sweep::partial_name(1, 2))
+        .exists());
+}
+
+#[test]
+fn partials_of_another_sweep_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = fixture("sweep-small.toml");
+    let o = loyalsim(
+        dir.path(),
+        &["sweep", a.to_str().unwrap(), "--shard", "0/1", "--out", "p"],
+    );
+    assert!(o.status.success());
+    let other = dir.path().join("other.toml");
+    fs::write(
+        &other,
+        fs::read_to_string(&a)
+            .unwrap()
+            .replace("steps = 3", "steps = 2")
+            .replace(
+                "base = \"sweep-base.toml\"",
+                &format!("base = \"{}\"", fixture("sweep-base.toml").display()),
+            ),
+    )
+    .unwrap();
+    let o = loyalsim(
+        dir.path(),
+        &[
+            "merge",
+            "--sweep",
+            other.to_str().unwrap(),
+            "p",
+            "--out",
+            "m",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(65),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("different sweep"));
+    assert!(!dir.path().join("m").exists());
+}
+
+#[test]
+fn bad_sweeps_get_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("sweep-base.toml");
+    let cases = [
+        ("unknown path", "path = \"designs.points.earn.per_currency\"\nvalues = [1.0]", "no key `per_currency`; nearest: `per_currency_unit`"),
+        ("unknown design", "path = \"designs.pionts.earn.per_currency_unit\"\nvalues = [1.0]", "no entry named `pionts`; nearest: `points`"),
+        ("empty range", "path = \"designs.points.earn.per_currency_unit\"\nrange = { from = 1.0, to = 1.0, steps = 3 }", "is empty"),
+        ("zero steps", "path = \"designs.points.earn.per_currency_unit\"\nrange = { from = 1.0, to = 2.0, steps = 0 }", "steps must be from 1"),
+        ("too large", "path = \"designs.points.earn.per_currency_unit\"\nrange = { from = 1.0, to = 2.0, steps = 10000 }\n[[parameters]]\npath = \"population.segments.a.margin\"\nvalues = [0.3, 0.4]", "needs --allow-large"),
+        ("invalid value", "path = \"population.segments.a.margin\"\nvalues = [1.5]", "must be a probability in [0, 1], got 1.5"),
+    ];
+    for (name, param, expect) in cases {
+        let path = dir.path().join("s.toml");
+        fs::write(
+            &path,
+            format!(
+                "name = \"bad\"\nbase = \"{}\"\n[[parameters]]\n{param}\n",
+                base.display()
+            ),
+        )
+        .unwrap();
+        let o = loyalsim(dir.path(), &["sweep", path.to_str().unwrap(), "--out", "o"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(78), "{name}: {err}");
+        assert!(err.contains(expect), "{name}: expected `{expect}` in {err}");
+        assert!(!dir.path().join("o").exists(), "{name}: nothing written");
+    }
+    let o = loyalsim(
+        dir.path(),
+        &[
+            "sweep",
+            fixture("sweep-small.toml").to_str().unwrap(),
+            "--shard",
+            "3/3",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("from 0 to 2"));
+}
+
+#[test]
+fn latin_hypercube_and_one_at_a_time_points() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("sweep-base.toml");
+    let params = "[[parameters]]\npath = \"designs.points.earn.per_currency_unit\"\nrange = { from = 0.5, to = 2.0, steps = 4 }\n[[parameters]]\npath = \"population.segments.a.margin\"\nvalues = [0.2, 0.5]\n";
+    let lhs = dir.path().join("lhs.toml");
+    fs::write(
+        &lhs,
+        format!(
+            "name = \"lhs\"\nbase = \"{}\"\nmode = \"latin-hypercube\"\nsamples = 10\n{params}",
+            base.display()
+        ),
+    )
+    .unwrap();
+    let s = loyalsim::sweep::Sweep::from_file(&lhs, false).unwrap();
+    assert_eq!(s.points.len(), 10);
+    // Each parameter hits each of the 10 strata exactly once, within its range.
+    let mut bins: Vec<usize> = s
+        .points
+        .iter()
+        .map(|p| ((p[0] - 0.5) / 1.5 * 10.0) as usize)
+        .collect();
+    bins.sort();
+    assert_eq!(bins, (0..10).collect::<Vec<_>>());
+    assert!(s.points.iter().all(|p| (0.2..=0.5).contains(&p[1])));
+    let oat = dir.path().join("oat.toml");
+    fs::write(
+        &oat,
+        format!(
+            "name = \"oat\"\nbase = \"{}\"\nmode = \"one-at-a-time\"\n{params}",
+            base.display()
+        ),
+    )
+    .unwrap();
+    let s = loyalsim::sweep::Sweep::from_file(&oat, false).unwrap();
+    assert_eq!(s.points.len(), 1 + 4 + 2);
+    assert_eq!(s.points[0], vec![1.0, 0.35], "the base point first");
+    let o = loyalsim(
+        dir.path(),
+        &["sweep", oat.to_str().unwrap(), "--out", "oat-out"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(dir.path().join("oat-out/charts/tornado.png").exists());
+    // Range points are computed by index: exact ends, no drift.
+    let grid = loyalsim::sweep::Sweep::from_file(&fixture("sweep-small.toml"), false).unwrap();
+    assert_eq!(grid.parameters[0].values, vec![0.5, 1.0, 1.5]);
+}
