@@ -222,21 +222,7 @@ fn fpr_vs_looks<DB: DrawingBackend>(
     root.present()
 }
 
-fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, w, h);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut writer = enc
-            .write_header()
-            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
-        writer
-            .write_image_data(rgb)
-            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
-    }
-    Ok(out)
-}
+use crate::report::charts::encode_png;
 
 macro_rules! render_both {
     ($out:expr, $name:literal, $draw:ident, $rep:expr) => {{

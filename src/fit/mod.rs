@@ -394,17 +394,7 @@ fn chart(points: &[(f64, f64, f64)], cal_week: f64) -> Result<(String, Vec<u8>)>
         cal_week,
     )
     .map_err(|e| Error::Other(format!("holdout chart: {e}")))?;
-    let mut png = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut png, size.0, size.1);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc
-            .write_header()
-            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
-        w.write_image_data(&rgb)
-            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
-    }
+    let png = crate::report::charts::encode_png(&rgb, size)?;
     Ok((svg, png))
 }
 

@@ -638,7 +638,9 @@ fn lift_groups(data: &Data) -> Vec<(usize, Vec<Option<f64>>)> {
         .collect()
 }
 
-fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
+/// Encode an RGB buffer (as plotters' bitmap backend draws it) as PNG bytes. Shared by
+/// every chart renderer.
+pub fn encode_png(rgb: &[u8], (w, h): (u32, u32)) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     {
         let mut enc = png::Encoder::new(&mut out, w, h);

@@ -26,18 +26,7 @@ fn colour(i: usize) -> RGBColor {
 }
 
 fn png(rgb: &[u8]) -> Result<Vec<u8>> {
-    let mut out = Vec::new();
-    {
-        let mut enc = png::Encoder::new(&mut out, SIZE.0, SIZE.1);
-        enc.set_color(png::ColorType::Rgb);
-        enc.set_depth(png::BitDepth::Eight);
-        let mut w = enc
-            .write_header()
-            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
-        w.write_image_data(rgb)
-            .map_err(|e| Error::Other(format!("PNG encoding failed: {e}")))?;
-    }
-    Ok(out)
+    crate::report::charts::encode_png(rgb, SIZE)
 }
 
 /// (x, mean, lo, hi) of incremental net profit of design `d` at the points `idx`.
