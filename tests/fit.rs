@@ -24,6 +24,7 @@ fn args(input: PathBuf, cal: Option<&str>, out: &Path) -> FitArgs {
         json: None,
         segment_name: "fitted".into(),
         margin: 0.3,
+        model: fit::ModelChoice::Best,
     }
 }
 
@@ -42,7 +43,14 @@ fn cdnow_sample_log_reproduces_published_fits() {
     assert_eq!(rows.iter().filter(|r| r.frequency == 0.0).count(), 1411);
     assert_eq!(rows.iter().map(|r| r.holdout.unwrap()).sum::<u32>(), 1882);
     assert!((weeks - 39.0).abs() < 0.2, "{weeks}");
-    let rep = fit::fit("CDNOW_sample.txt", &rows, weeks, Some("1997-09-30".into())).unwrap();
+    let rep = fit::fit(
+        "CDNOW_sample.txt",
+        &rows,
+        weeks,
+        Some("1997-09-30".into()),
+        fit::ModelChoice::Best,
+    )
+    .unwrap();
     let p = &rep.bgnbd.params;
     eprintln!("BG/NBD {p:?} LL {}", rep.bgnbd.log_likelihood);
     // Fader, Hardie & Lee (2005): r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4.
@@ -192,4 +200,39 @@ fn malformed_logs_name_the_line() {
         assert!(err.contains(expect), "{name}: expected `{expect}` in {err}");
         assert!(!out.exists(), "{name}: nothing written");
     }
+}
+
+#[test]
+fn pareto_nbd_reproduces_published_fit_and_model_choice_works() {
+    let rows = rfm::from_rfm_csv(&data("cdnow_customers_summary.csv")).unwrap();
+    let f = models::fit_pareto(&rows);
+    eprintln!("Pareto/NBD {:?} LL {}", f.params, f.log_likelihood);
+    // Published CDNOW fit: r 0.55, alpha 10.58, s 0.61, beta 11.67, LL about -9595.0.
+    for (got, want, tol) in [
+        (f.params[0], 0.55, 0.01),
+        (f.params[1], 10.58, 0.05),
+        (f.params[2], 0.61, 0.01),
+        (f.params[3], 11.67, 0.1),
+    ] {
+        assert!((got - want).abs() < tol, "{got} vs {want}");
+    }
+    assert!((f.log_likelihood + 9595.0).abs() < 0.1);
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("p.toml");
+    let o = crate::util::loyalsim(
+        dir.path(),
+        &[
+            "fit",
+            data("cdnow_customers_summary.csv").to_str().unwrap(),
+            "--model",
+            "pareto-nbd",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let segment = std::fs::read_to_string(&out).unwrap();
+    assert!(segment.contains("model = \"pareto-nbd\""), "{segment}");
+    let scenario = format!("name = \"p\"\nhorizon_days = 100\nreplicates = 1\n[population]\ncustomers = 100\n{segment}\n[[designs]]\nname = \"control\"\nkind = \"none\"\n");
+    loyalsim::scenario::Scenario::parse(&scenario, "p.toml").unwrap();
 }

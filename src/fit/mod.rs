@@ -68,6 +68,20 @@ pub struct FitArgs {
     /// Gross margin written into the segment (the log has no costs).
     #[arg(long, default_value_t = 0.3)]
     pub margin: f64,
+    /// Purchase model to write: `best` picks the lower AIC of BG/NBD and Pareto/NBD.
+    #[arg(long, value_enum, default_value = "best")]
+    pub model: ModelChoice,
+}
+
+/// Which purchase model `loyalsim fit` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ModelChoice {
+    /// The lower AIC of the two.
+    Best,
+    /// BG/NBD.
+    BgNbd,
+    /// Pareto/NBD.
+    ParetoNbd,
 }
 
 /// The outcome of a fit, for the outputs.
@@ -77,6 +91,10 @@ pub struct FitReport {
     pub source: String,
     /// BG/NBD fit.
     pub bgnbd: Fit,
+    /// Pareto/NBD fit.
+    pub pareto: Fit,
+    /// Whether the written model is Pareto/NBD (else BG/NBD).
+    pub use_pareto: bool,
     /// Gamma-gamma fit, when there are enough repeat customers.
     pub gamma_gamma: Option<Fit>,
     /// Calibration end, as given.
@@ -147,6 +165,7 @@ pub fn fit(
     data: &[Rfm],
     holdout_weeks: f64,
     calibration_end: Option<String>,
+    choice: ModelChoice,
 ) -> Result<FitReport> {
     if data.len() < 10 {
         return Err(Error::Data {
@@ -159,6 +178,12 @@ pub fn fit(
         });
     }
     let bgnbd = models::fit_bgnbd(data);
+    let pareto = models::fit_pareto(data);
+    let use_pareto = match choice {
+        ModelChoice::BgNbd => false,
+        ModelChoice::ParetoNbd => true,
+        ModelChoice::Best => pareto.aic() < bgnbd.aic(),
+    };
     let gamma_gamma = models::fit_gamma_gamma(data);
     let mut holdout = Vec::new();
     let mut holdout_total = None;
@@ -196,6 +221,8 @@ pub fn fit(
     Ok(FitReport {
         source: source.to_string(),
         bgnbd,
+        pareto,
+        use_pareto,
         gamma_gamma,
         calibration_end,
         holdout,
@@ -206,12 +233,21 @@ pub fn fit(
 
 /// The population segment in the scenario format.
 pub fn render_segment(rep: &FitReport, name: &str, margin: f64) -> String {
-    let b = &rep.bgnbd;
+    let b = if rep.use_pareto {
+        &rep.pareto
+    } else {
+        &rep.bgnbd
+    };
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# fitted by loyalsim fit from {}: BG/NBD, LL = {:.2}, AIC = {:.2}, {} customers{}",
+        "# fitted by loyalsim fit from {}: {}, LL = {:.2}, AIC = {:.2}, {} customers{}",
         rep.source,
+        if rep.use_pareto {
+            "Pareto/NBD"
+        } else {
+            "BG/NBD"
+        },
         b.log_likelihood,
         b.aic(),
         b.customers,
@@ -232,9 +268,25 @@ pub fn render_segment(rep: &FitReport, name: &str, margin: f64) -> String {
     let _ = writeln!(s, "margin = {margin}");
     let _ = writeln!(
         s,
-        "purchase = {{ model = \"bg-nbd\", r = {:.6}, alpha = {:.6}, a = {:.6}, b = {:.6}, unit = \"week\" }}",
-        b.params[0], b.params[1], b.params[2], b.params[3]
+        "# BG/NBD LL = {:.2} (AIC {:.2}); Pareto/NBD LL = {:.2} (AIC {:.2})",
+        rep.bgnbd.log_likelihood,
+        rep.bgnbd.aic(),
+        rep.pareto.log_likelihood,
+        rep.pareto.aic()
     );
+    if rep.use_pareto {
+        let _ = writeln!(
+            s,
+            "purchase = {{ model = \"pareto-nbd\", r = {:.6}, alpha = {:.6}, s = {:.6}, beta = {:.6}, unit = \"week\" }}",
+            b.params[0], b.params[1], b.params[2], b.params[3]
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "purchase = {{ model = \"bg-nbd\", r = {:.6}, alpha = {:.6}, a = {:.6}, b = {:.6}, unit = \"week\" }}",
+            b.params[0], b.params[1], b.params[2], b.params[3]
+        );
+    }
     match &rep.gamma_gamma {
         Some(g) => {
             let _ = writeln!(
@@ -270,7 +322,19 @@ fn params_json(f: &Fit) -> (serde_json::Value, serde_json::Value) {
 
 /// The JSON document of a fit.
 pub fn render_json(rep: &FitReport) -> Vec<u8> {
-    let (params, std_errors) = params_json(&rep.bgnbd);
+    let chosen = if rep.use_pareto {
+        &rep.pareto
+    } else {
+        &rep.bgnbd
+    };
+    let (params, std_errors) = params_json(chosen);
+    let models: Vec<serde_json::Value> = [("bg-nbd", &rep.bgnbd), ("pareto-nbd", &rep.pareto)]
+        .iter()
+        .map(|(name, f)| {
+            let (p, se) = params_json(f);
+            json!({"model": name, "params": p, "std_errors": se, "log_likelihood": f.log_likelihood, "aic": f.aic()})
+        })
+        .collect();
     let gg = rep.gamma_gamma.as_ref().map(|g| {
         let (p, se) = params_json(g);
         json!({"params": p, "std_errors": se, "log_likelihood": g.log_likelihood, "customers": g.customers})
@@ -286,12 +350,13 @@ pub fn render_json(rep: &FitReport) -> Vec<u8> {
         })
     });
     let v = json!({
-        "model": "bg-nbd",
+        "model": if rep.use_pareto { "pareto-nbd" } else { "bg-nbd" },
         "params": params,
-        "log_likelihood": rep.bgnbd.log_likelihood,
-        "customers": rep.bgnbd.customers,
+        "log_likelihood": chosen.log_likelihood,
+        "customers": chosen.customers,
         "std_errors": std_errors,
-        "aic": rep.bgnbd.aic(),
+        "aic": chosen.aic(),
+        "models": models,
         "gamma_gamma": gg,
         "holdout": holdout,
     });
@@ -423,6 +488,29 @@ pub fn render_text(rep: &FitReport) -> String {
             e.map_or("n/a".into(), |e| format!("{e:.4}"))
         );
     }
+    let p = &rep.pareto;
+    let _ = writeln!(
+        s,
+        "Pareto/NBD: LL = {:.2}, AIC = {:.2}",
+        p.log_likelihood,
+        p.aic()
+    );
+    for ((n, v), e) in p.names.iter().zip(&p.params).zip(&p.std_errors) {
+        let _ = writeln!(
+            s,
+            "  {n:<6} {v:>10.4}  (se {})",
+            e.map_or("n/a".into(), |e| format!("{e:.4}"))
+        );
+    }
+    let _ = writeln!(
+        s,
+        "writing {} (the lower AIC unless --model says otherwise)",
+        if rep.use_pareto {
+            "Pareto/NBD"
+        } else {
+            "BG/NBD"
+        }
+    );
     if let Some(g) = &rep.gamma_gamma {
         let _ = writeln!(
             s,
@@ -467,7 +555,13 @@ pub fn run(args: FitArgs) -> Result<()> {
         .map_or(args.input.display().to_string(), |f| {
             f.to_string_lossy().into_owned()
         });
-    let rep = fit(&source, &data, weeks, args.calibration_end.clone())?;
+    let rep = fit(
+        &source,
+        &data,
+        weeks,
+        args.calibration_end.clone(),
+        args.model,
+    )?;
     let segment = render_segment(&rep, &args.segment_name, args.margin);
     // Render everything first; write only when all succeeded.
     let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(args.out.clone(), segment.into_bytes())];

@@ -311,3 +311,53 @@ pub fn bgnbd_expected(p: &[f64], t: f64) -> f64 {
     (a + b - 1.0) / (a - 1.0)
         * (1.0 - (alpha / (alpha + t)).powf(r) * hyp2f1(r, b, a + b - 1.0, t / (alpha + t)))
 }
+
+/// ln of a Gauss hypergeometric 2F1 series value (positive terms here).
+fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
+    hyp2f1(a, b, c, z).ln()
+}
+
+/// Pareto/NBD log-likelihood of one customer (Fader & Hardie, "A note on deriving the
+/// Pareto/NBD model and related expressions", 2005), in log space: the A0 term is a
+/// difference of two hypergeometric terms, scaled by the larger before subtracting.
+pub fn pareto_ll_one(p: &[f64], x: f64, tx: f64, t: f64) -> f64 {
+    let (r, alpha, s, beta) = (p[0], p[1], p[2], p[3]);
+    let rsx = r + s + x;
+    let (big, b2) = if alpha >= beta {
+        (alpha, s + 1.0)
+    } else {
+        (beta, r + x)
+    };
+    let diff = (alpha - beta).abs();
+    let l1 = ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + tx)) - rsx * (big + tx).ln();
+    let l2 = ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)) - rsx * (big + t).ln();
+    // ln A0 = l1 + ln(1 - exp(l2 - l1)); A0 > 0 because the series term decreases in T.
+    let ln_a0 = l1 + (-(l2 - l1).exp()).ln_1p();
+    let ln_first = -(r + x) * (alpha + t).ln() - s * (beta + t).ln();
+    let ln_second = (s / rsx).ln() + ln_a0;
+    let m = ln_first.max(ln_second);
+    let ln_sum = if ln_second.is_finite() {
+        m + ((ln_first - m).exp() + (ln_second - m).exp()).ln()
+    } else {
+        ln_first
+    };
+    ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + ln_sum
+}
+
+/// Total Pareto/NBD log-likelihood.
+pub fn pareto_ll(p: &[f64], data: &[Rfm]) -> f64 {
+    data.iter()
+        .map(|c| pareto_ll_one(p, c.frequency, c.recency, c.t))
+        .sum()
+}
+
+/// Fit Pareto/NBD (r, alpha, s, beta) to RFM data in weeks.
+pub fn fit_pareto(data: &[Rfm]) -> Fit {
+    let ll = |p: &[f64]| pareto_ll(p, data);
+    fit_positive(
+        vec!["r", "alpha", "s", "beta"],
+        &[1.0, 1.0, 1.0, 1.0],
+        &ll,
+        data.len(),
+    )
+}
