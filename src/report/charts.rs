@@ -39,7 +39,8 @@ pub const CHARTS: &[(&str, &str, &str)] = &[
     ("member_lift", "Naive vs causal member lift", "Members vs non-members (naive) against members vs themselves without the program (causal)."),
 ];
 
-fn colour(i: usize) -> RGBColor {
+/// The colour of series `i` (0 is the control's grey), the same in every chart.
+pub fn colour(i: usize) -> RGBColor {
     const C: [RGBColor; 8] = [
         RGBColor(80, 80, 80),
         RGBColor(31, 119, 180),

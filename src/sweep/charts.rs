@@ -13,16 +13,9 @@ type Charts = Vec<(String, String, Vec<u8>)>;
 /// (x, mean, 95% CI low, 95% CI high).
 type Estimate = (f64, f64, f64, f64);
 
+/// Sweep series skip the report's control grey.
 fn colour(i: usize) -> RGBColor {
-    const C: [RGBColor; 6] = [
-        RGBColor(31, 119, 180),
-        RGBColor(255, 127, 14),
-        RGBColor(44, 160, 44),
-        RGBColor(214, 39, 40),
-        RGBColor(148, 103, 189),
-        RGBColor(140, 86, 75),
-    ];
-    C[i % C.len()]
+    crate::report::charts::colour(i + 1)
 }
 
 fn png(rgb: &[u8]) -> Result<Vec<u8>> {
