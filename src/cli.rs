@@ -20,6 +20,11 @@ use crate::{Error, Result};
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Let loyalsim add its files to a folder it did not create, and replace files it did
+    /// not write. Without it such writes are refused; files loyalsim did not write are never
+    /// deleted either way.
+    #[arg(long, global = true)]
+    force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -39,7 +44,7 @@ enum Command {
 }
 
 /// Arguments of `loyalsim run`.
-#[derive(Debug, Args)]
+#[derive(Debug, Default, Args)]
 struct RunArgs {
     /// Scenario file (TOML). Without it, the embedded default scenario runs.
     scenario: Option<PathBuf>,
@@ -135,6 +140,7 @@ where
             return Err(Error::Usage(e.render().to_string().trim_end().to_string()));
         }
     };
+    crate::report::write::set_force(cli.force);
     match cli.command {
         Some(Command::Run(args)) => run_cmd(args),
         Some(Command::Check(args)) => check_cmd(args),
@@ -142,9 +148,8 @@ where
         Some(Command::Merge(args)) => merge_cmd(args),
         Some(Command::Ab(args)) => crate::ab::run(args),
         Some(Command::Fit(args)) => crate::fit::run(args),
-        None => Err(Error::Usage(
-            "no command given; try `loyalsim --help`".into(),
-        )),
+        // The quick start: `loyalsim` alone runs the embedded default scenario.
+        None => run_cmd(RunArgs::default()),
     }
 }
 
@@ -199,10 +204,13 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         .export_rfm
         .as_ref()
         .map(|_| crate::fit::rfm::to_csv(&crate::fit::rfm::simulated(&sc)));
-    files.write_atomic(&out)?;
+    // Results and the RFM export are staged together: if either cannot be written, neither is.
+    let mut batch = crate::report::write::WriteBatch::default();
+    batch.folder(&out, &files);
     if let (Some(path), Some(bytes)) = (&args.export_rfm, rfm) {
-        crate::report::write::write_file_atomic(path, &bytes)?;
+        batch.file(path, bytes);
     }
+    batch.commit()?;
     print!("{}", crate::report::table::render(&sc, &results));
     if !args.quiet {
         let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();

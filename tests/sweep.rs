@@ -21,6 +21,8 @@ fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
             let p = e.unwrap().path();
             if p.is_dir() {
                 stack.push(p);
+            } else if p.file_name().is_some_and(|n| n == ".loyalsim-output") {
+                // The ownership manifest names the writing command (sweep vs merge).
             } else {
                 out.push((
                     p.strip_prefix(dir).unwrap().display().to_string(),
