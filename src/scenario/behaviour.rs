@@ -10,7 +10,7 @@
 
 use serde::Deserialize;
 
-use super::units::{NonNegative, Positive, Probability};
+use super::units::{Days, Multiplier, PositiveMultiplier, Probability};
 use super::Checker;
 use crate::Result;
 
@@ -30,59 +30,59 @@ pub enum Model {
 #[serde(deny_unknown_fields)]
 pub struct RawBehaviour {
     pub model: Option<Model>,
-    pub relevance: Option<NonNegative>,
+    pub relevance: Option<Multiplier>,
     pub goal_gradient: Option<RawGoalGradient>,
     pub post_reward: Option<RawPostReward>,
     pub self_selection: Option<RawSelfSelection>,
     pub heavy_buyers: Option<RawHeavyBuyers>,
     pub tier_dynamics: Option<RawTierDynamics>,
-    pub category_shift: Option<NonNegative>,
+    pub category_shift: Option<Multiplier>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawGoalGradient {
-    pub rate_strength: Option<NonNegative>,
+    pub rate_strength: Option<Multiplier>,
     pub dropout_strength: Option<Probability>,
-    pub curvature: Option<Positive>,
-    pub dropout_curvature: Option<Positive>,
+    pub curvature: Option<PositiveMultiplier>,
+    pub dropout_curvature: Option<PositiveMultiplier>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPostReward {
-    pub dip: Option<NonNegative>,
-    pub dip_days: Option<NonNegative>,
-    pub dropout: Option<NonNegative>,
-    pub dropout_days: Option<NonNegative>,
-    pub rewarded_lift: Option<NonNegative>,
-    pub rewarded_days: Option<NonNegative>,
+    pub dip: Option<Multiplier>,
+    pub dip_days: Option<Days>,
+    pub dropout: Option<Multiplier>,
+    pub dropout_days: Option<Days>,
+    pub rewarded_lift: Option<Multiplier>,
+    pub rewarded_days: Option<Days>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSelfSelection {
-    pub rate_elasticity: NonNegative,
+    pub rate_elasticity: Multiplier,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHeavyBuyers {
-    pub threshold: Option<Positive>,
-    pub response_factor: Option<NonNegative>,
+    pub threshold: Option<PositiveMultiplier>,
+    pub response_factor: Option<Multiplier>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawTierDynamics {
-    pub chase_strength: Option<NonNegative>,
-    pub promotion_dropout: Option<NonNegative>,
-    pub demotion_dropout: Option<NonNegative>,
+    pub chase_strength: Option<Multiplier>,
+    pub promotion_dropout: Option<Multiplier>,
+    pub demotion_dropout: Option<Multiplier>,
 }
 
 /// The validated behaviour of a design's members. All-neutral values switch a mechanism

@@ -11,7 +11,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::units::{to_cents, NonNegative, Positive, Probability};
+use super::units::{
+    to_cents, Count, Days, EarnRate, Money, Multiplier, PerDay, PerYear, Points, PositiveDays,
+    PositiveMoney, PositivePoints, Probability, Spread, Threshold,
+};
 use super::{Checker, Period};
 use crate::Result;
 
@@ -85,8 +88,8 @@ pub struct RawDesign {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawDesignAcquisition {
-    pub extra_per_day: NonNegative,
-    pub cost_per_customer: Option<NonNegative>,
+    pub extra_per_day: PerDay,
+    pub cost_per_customer: Option<Money>,
     pub segments: Option<BTreeMap<String, Probability>>,
 }
 
@@ -94,11 +97,11 @@ pub struct RawDesignAcquisition {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawWinback {
-    pub after_days: Positive,
-    pub cost_per_contact: Option<NonNegative>,
+    pub after_days: PositiveDays,
+    pub cost_per_contact: Option<Money>,
     pub response_probability: Probability,
-    pub bonus_points: Option<NonNegative>,
-    pub bonus_value: Option<NonNegative>,
+    pub bonus_points: Option<Points>,
+    pub bonus_value: Option<Money>,
 }
 
 /// How customers become members.
@@ -125,18 +128,18 @@ pub struct RawEnrolment {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMultipliers {
-    pub purchase_rate: Option<NonNegative>,
-    pub dropout: Option<NonNegative>,
-    pub order_value: Option<NonNegative>,
+    pub purchase_rate: Option<Multiplier>,
+    pub dropout: Option<Multiplier>,
+    pub order_value: Option<Multiplier>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawResponse {
-    pub purchase_rate: Option<NonNegative>,
-    pub dropout: Option<NonNegative>,
-    pub order_value: Option<NonNegative>,
+    pub purchase_rate: Option<Multiplier>,
+    pub dropout: Option<Multiplier>,
+    pub order_value: Option<Multiplier>,
     pub segments: Option<BTreeMap<String, RawMultipliers>>,
 }
 
@@ -144,30 +147,30 @@ pub struct RawResponse {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCosts {
-    pub launch: Option<NonNegative>,
-    pub platform_per_month: Option<NonNegative>,
-    pub per_member_per_month: Option<NonNegative>,
+    pub launch: Option<Money>,
+    pub platform_per_month: Option<Money>,
+    pub per_member_per_month: Option<Money>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPromotion {
-    pub from_day: NonNegative,
-    pub to_day: NonNegative,
-    pub multiplier: NonNegative,
+    pub from_day: Days,
+    pub to_day: Days,
+    pub multiplier: Multiplier,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEarn {
-    pub per_currency_unit: Option<NonNegative>,
-    pub per_order: Option<NonNegative>,
-    pub min_order_value: Option<NonNegative>,
-    pub categories: Option<BTreeMap<String, NonNegative>>,
+    pub per_currency_unit: Option<EarnRate>,
+    pub per_order: Option<Points>,
+    pub min_order_value: Option<Money>,
+    pub categories: Option<BTreeMap<String, Multiplier>>,
     pub promotions: Option<Vec<RawPromotion>>,
-    pub cap_per_period: Option<NonNegative>,
+    pub cap_per_period: Option<Points>,
     pub cap_period: Option<Period>,
 }
 
@@ -175,7 +178,7 @@ pub struct RawEarn {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawOnce {
-    pub points: NonNegative,
+    pub points: Points,
     pub probability: Option<Probability>,
 }
 
@@ -183,9 +186,9 @@ pub struct RawOnce {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRecurring {
-    pub per_year: NonNegative,
-    pub points: NonNegative,
-    pub cap_per_period: Option<NonNegative>,
+    pub per_year: PerYear,
+    pub points: Points,
+    pub cap_per_period: Option<Points>,
     pub cap_period: Option<Period>,
 }
 
@@ -219,14 +222,14 @@ pub enum ExpiryMode {
 #[serde(deny_unknown_fields)]
 pub struct RawExpiry {
     pub mode: ExpiryMode,
-    pub days: Option<Positive>,
+    pub days: Option<PositiveDays>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLifecycle {
-    pub pending_days: Option<NonNegative>,
+    pub pending_days: Option<Days>,
     pub expiry: Option<RawExpiry>,
 }
 
@@ -235,8 +238,8 @@ pub struct RawLifecycle {
 #[serde(deny_unknown_fields)]
 pub struct RawReward {
     pub name: String,
-    pub points: NonNegative,
-    pub face_value: NonNegative,
+    pub points: Points,
+    pub face_value: Money,
     pub cost_share: Option<Probability>,
 }
 
@@ -244,15 +247,15 @@ pub struct RawReward {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawCash {
-    pub per_point: Positive,
-    pub step: Option<Positive>,
+    pub per_point: PositiveMoney,
+    pub step: Option<PositivePoints>,
 }
 
 #[allow(missing_docs)]
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawRedemption {
-    pub min_balance: Option<NonNegative>,
+    pub min_balance: Option<Points>,
     pub probability: Option<Probability>,
     pub rewards: Option<Vec<RawReward>>,
     pub cash: Option<RawCash>,
@@ -263,9 +266,9 @@ pub struct RawRedemption {
 #[serde(deny_unknown_fields)]
 pub struct RawCashback {
     pub rate: Probability,
-    pub expiry_days: Option<Positive>,
+    pub expiry_days: Option<PositiveDays>,
     pub use_probability: Option<Probability>,
-    pub until_day: Option<NonNegative>,
+    pub until_day: Option<Days>,
     pub after_rate: Option<Probability>,
 }
 
@@ -311,11 +314,11 @@ pub enum Downgrade {
 #[serde(deny_unknown_fields)]
 pub struct RawTierLevel {
     pub name: String,
-    pub threshold: NonNegative,
-    pub earn_multiplier: Option<NonNegative>,
+    pub threshold: Threshold,
+    pub earn_multiplier: Option<Multiplier>,
     pub discount: Option<Probability>,
-    pub free_shipping_value: Option<NonNegative>,
-    pub upgrade_bonus: Option<NonNegative>,
+    pub free_shipping_value: Option<Money>,
+    pub upgrade_bonus: Option<Points>,
     pub response: Option<RawMultipliers>,
 }
 
@@ -326,7 +329,7 @@ pub struct RawTiers {
     pub metric: TierMetric,
     pub window: Option<TierWindow>,
     pub downgrade: Option<Downgrade>,
-    pub grace_days: Option<NonNegative>,
+    pub grace_days: Option<Days>,
     pub levels: Vec<RawTierLevel>,
 }
 
@@ -355,8 +358,8 @@ pub enum Billing {
 #[serde(deny_unknown_fields)]
 pub struct RawBenefits {
     pub discount: Option<Probability>,
-    pub free_shipping_value: Option<NonNegative>,
-    pub extra_earn_rate: Option<NonNegative>,
+    pub free_shipping_value: Option<Money>,
+    pub extra_earn_rate: Option<EarnRate>,
 }
 
 #[allow(missing_docs)]
@@ -364,10 +367,10 @@ pub struct RawBenefits {
 #[serde(deny_unknown_fields)]
 pub struct RawMembership {
     pub decision: Option<JoinDecision>,
-    pub value_noise: Option<NonNegative>,
-    pub fee: NonNegative,
+    pub value_noise: Option<Spread>,
+    pub fee: Money,
     pub billing: Option<Billing>,
-    pub trial_days: Option<NonNegative>,
+    pub trial_days: Option<Days>,
     pub trial_conversion: Option<Probability>,
     pub renewal: Option<Probability>,
     pub benefits: Option<RawBenefits>,
@@ -377,11 +380,11 @@ pub struct RawMembership {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPunchCard {
-    pub stamps: NonNegative,
-    pub bonus_stamps: Option<NonNegative>,
-    pub reward_value: NonNegative,
+    pub stamps: Count,
+    pub bonus_stamps: Option<Count>,
+    pub reward_value: Money,
     pub cost_share: Option<Probability>,
-    pub min_purchase: Option<NonNegative>,
+    pub min_purchase: Option<Money>,
     pub fraud_rate: Option<Probability>,
     pub stamp_joining_purchase: Option<bool>,
 }
@@ -400,12 +403,12 @@ pub enum ReferralTrigger {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReferral {
-    pub per_member_per_year: NonNegative,
-    pub referrer_reward: Option<NonNegative>,
-    pub referee_reward: Option<NonNegative>,
+    pub per_member_per_year: PerYear,
+    pub referrer_reward: Option<Money>,
+    pub referee_reward: Option<Money>,
     pub trigger: Option<ReferralTrigger>,
     pub first_purchase_probability: Option<Probability>,
-    pub cost_per_referral: Option<NonNegative>,
+    pub cost_per_referral: Option<Money>,
     pub segments: Option<BTreeMap<String, Probability>>,
 }
 
@@ -856,8 +859,9 @@ fn cap_days(p: Option<Period>) -> f64 {
     p.unwrap_or(Period::Month).days()
 }
 
-fn points(x: NonNegative) -> u64 {
-    x.get().round() as u64
+/// A validated amount (points, stamps, thresholds) as a whole number.
+fn points(x: impl Into<f64>) -> u64 {
+    x.into().round() as u64
 }
 
 /// Largest number of points, stamps or thresholds accepted (keeps sums far from overflow).
@@ -868,7 +872,7 @@ const MAX_COUNT: f64 = 1e12;
 /// purchases; cashback 2%; a buy-10 punch card).
 pub fn preset(d: &mut RawDesign) {
     let earn_default = || RawEarn {
-        per_currency_unit: Some(NonNegative(1.0)),
+        per_currency_unit: Some(EarnRate(1.0)),
         per_order: None,
         min_order_value: None,
         categories: None,
@@ -881,8 +885,8 @@ pub fn preset(d: &mut RawDesign) {
         probability: None,
         rewards: Some(vec![RawReward {
             name: "$5 off".into(),
-            points: NonNegative(250.0),
-            face_value: NonNegative(5.0),
+            points: Points(250.0),
+            face_value: Money(5.0),
             cost_share: None,
         }]),
         cash: None,
@@ -907,9 +911,9 @@ pub fn preset(d: &mut RawDesign) {
         }
         Kind::PunchCard if d.punch_card.is_none() => {
             d.punch_card = Some(RawPunchCard {
-                stamps: NonNegative(10.0),
+                stamps: Count(10.0),
                 bonus_stamps: None,
-                reward_value: NonNegative(10.0),
+                reward_value: Money(10.0),
                 cost_share: None,
                 min_purchase: None,
                 fraud_rate: None,

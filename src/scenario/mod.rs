@@ -8,6 +8,7 @@
 
 pub mod behaviour;
 pub mod design;
+mod limits;
 pub mod locate;
 pub mod raw;
 pub mod units;
@@ -222,6 +223,8 @@ impl Scenario {
     /// Parse and validate scenario text; `origin` names it in error messages.
     pub fn parse(src: &str, origin: &str) -> Result<Self> {
         let loc = Locator::new(src);
+        let tree: toml::Table = toml::from_str(src).map_err(|e| toml_error(&loc, origin, &e))?;
+        limits::check_sizes(&Checker { loc: &loc, origin }, &tree)?;
         let raw: RawScenario = toml::from_str(src).map_err(|e| toml_error(&loc, origin, &e))?;
         let sha256 = hex(&Sha256::digest(src.as_bytes()));
         validate(raw, &loc, origin, sha256)
@@ -272,20 +275,27 @@ impl Scenario {
 }
 
 /// Lowercase, `-`-separated slug of a name (`"CDNOW-like store"` -> `cdnow-like-store`).
+/// Letters and digits of any script are kept (`"Café Zürich"` -> `café-zürich`), so two
+/// scenarios never share a default output folder only because their names are not ASCII; a
+/// name with no letter or digit at all gets `scenario-` and 8 hex digits of its SHA-256.
 pub fn slug(name: &str) -> String {
     let mut s = String::new();
     for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            s.push(c.to_ascii_lowercase());
+        if c.is_alphanumeric() {
+            s.extend(c.to_lowercase());
         } else if !s.ends_with('-') && !s.is_empty() {
             s.push('-');
+        }
+        if s.len() >= 100 {
+            break;
         }
     }
     while s.ends_with('-') {
         s.pop();
     }
     if s.is_empty() {
-        s.push_str("scenario");
+        let digest = hex(&Sha256::digest(name.as_bytes()));
+        s = format!("scenario-{}", &digest[..8]);
     }
     s
 }
@@ -573,6 +583,7 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
             }
         }
     };
+    check_plausible(ck, base, &purchase, &spend)?;
     Ok(Segment {
         name: s.name.clone(),
         share: s.share.get(),
@@ -582,4 +593,44 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
         discount_elasticity: s.discount_elasticity.map_or(0.0, |x| x.get()),
         benefit_cut_dropout: s.benefit_cut_dropout.map_or(1.0, |x| x.get()),
     })
+}
+
+/// Most purchases per customer and day a segment may average: far above any store, and far
+/// below rates at which the event clock of a 100-year horizon would stop advancing.
+pub const MAX_MEAN_RATE_PER_DAY: f64 = 100.0;
+
+/// Checks across a segment's parameters that single ranges cannot express.
+fn check_plausible(
+    ck: &Checker,
+    base: &str,
+    purchase: &PurchaseModel,
+    spend: &SpendModel,
+) -> Result<()> {
+    let (PurchaseModel::BgNbd { r, alpha, unit, .. }
+    | PurchaseModel::ParetoNbd { r, alpha, unit, .. }) = *purchase;
+    let per_day = r / (alpha * unit.days());
+    if per_day > MAX_MEAN_RATE_PER_DAY {
+        return Err(ck.err(
+            format!("{base}.purchase.alpha"),
+            format!(
+                "r / alpha gives a mean of {per_day:.3e} purchases per customer and day; at most {MAX_MEAN_RATE_PER_DAY} are allowed (is `unit` right?)"
+            ),
+        ));
+    }
+    if let SpendModel::GammaGamma { q, .. } = *spend {
+        if q <= 1.0 {
+            return Err(ck.err(
+                format!("{base}.spend.q"),
+                format!("must be > 1 so that the mean order value is finite (p gamma / (q - 1)), got {q}"),
+            ));
+        }
+        let mean = spend.mean();
+        if mean > 1e7 {
+            return Err(ck.err(
+                format!("{base}.spend.gamma"),
+                format!("p gamma / (q - 1) gives a mean order value of {mean:.3e}; at most 1e7 is allowed"),
+            ));
+        }
+    }
+    Ok(())
 }

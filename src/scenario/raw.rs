@@ -8,7 +8,10 @@
 
 use serde::Deserialize;
 
-use super::units::{Customers, HorizonDays, NonNegative, Positive, Probability, Replicates, Seed};
+use super::units::{
+    Customers, HorizonDays, Money, Multiplier, OrderValue, PerDay, Probability, Replicates, Seed,
+    Shape, Spread,
+};
 
 /// Top level of a scenario file.
 #[derive(Debug, Clone, Deserialize)]
@@ -78,9 +81,9 @@ pub struct RawPopulation {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawAcquisition {
-    pub per_day: NonNegative,
+    pub per_day: PerDay,
     #[serde(default)]
-    pub cost_per_customer: Option<NonNegative>,
+    pub cost_per_customer: Option<Money>,
 }
 
 /// One `[[population.segments]]` entry.
@@ -92,8 +95,8 @@ pub struct RawSegment {
     pub margin: Probability,
     pub purchase: RawPurchase,
     pub spend: RawSpend,
-    pub discount_elasticity: Option<NonNegative>,
-    pub benefit_cut_dropout: Option<NonNegative>,
+    pub discount_elasticity: Option<Multiplier>,
+    pub benefit_cut_dropout: Option<Multiplier>,
 }
 
 /// Time unit the purchase-model rates are expressed in.
@@ -148,12 +151,12 @@ pub enum PurchaseModelName {
 #[serde(deny_unknown_fields)]
 pub struct RawPurchase {
     pub model: PurchaseModelName,
-    pub r: Option<Positive>,
-    pub alpha: Option<Positive>,
-    pub a: Option<Positive>,
-    pub b: Option<Positive>,
-    pub s: Option<Positive>,
-    pub beta: Option<Positive>,
+    pub r: Option<Shape>,
+    pub alpha: Option<Shape>,
+    pub a: Option<Shape>,
+    pub b: Option<Shape>,
+    pub s: Option<Shape>,
+    pub beta: Option<Shape>,
     pub unit: Option<TimeUnit>,
 }
 
@@ -174,9 +177,9 @@ pub enum SpendModelName {
 #[serde(deny_unknown_fields)]
 pub struct RawSpend {
     pub model: SpendModelName,
-    pub p: Option<Positive>,
-    pub q: Option<Positive>,
-    pub gamma: Option<Positive>,
-    pub mean: Option<Positive>,
-    pub cv: Option<NonNegative>,
+    pub p: Option<Shape>,
+    pub q: Option<Shape>,
+    pub gamma: Option<Shape>,
+    pub mean: Option<OrderValue>,
+    pub cv: Option<Spread>,
 }

@@ -6,6 +6,15 @@
 
 use serde::Deserialize;
 
+/// A number as a user would write it: `1e308`, not 309 digits.
+pub fn show(x: f64) -> String {
+    if x != 0.0 && !(1e-4..1e15).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 macro_rules! float_newtype {
     ($(#[$doc:meta])* $name:ident, $check:expr, $allowed:literal) => {
         $(#[$doc])*
@@ -20,7 +29,7 @@ macro_rules! float_newtype {
                 if ok(x) {
                     Ok($name(x))
                 } else {
-                    Err(format!(concat!("must be ", $allowed, ", got {}"), x))
+                    Err(format!(concat!("must be ", $allowed, ", got {}"), show(x)))
                 }
             }
         }
@@ -29,6 +38,12 @@ macro_rules! float_newtype {
             /// The plain value.
             pub fn get(self) -> f64 {
                 self.0
+            }
+        }
+
+        impl From<$name> for f64 {
+            fn from(x: $name) -> f64 {
+                x.0
             }
         }
     };
@@ -52,6 +67,114 @@ float_newtype!(
     |x| (0.0..=1.0).contains(&x),
     "a probability in [0, 1]"
 );
+
+// Bounded kinds of value. Each range is what a real store could have, and keeps the engine's
+// arithmetic finite: rates and multipliers cannot stall the event clock (a rate so large that
+// the next event time rounds to the current one), money and points cannot overflow the
+// integer tallies (cents and points in 64 bits), and shapes cannot make a sampler fail.
+float_newtype!(
+    /// A model shape or rate parameter (BG/NBD, Pareto/NBD, gamma-gamma).
+    Shape,
+    |x| (1e-6..=1e6).contains(&x),
+    "in [1e-6, 1e6] (a model shape or rate)"
+);
+float_newtype!(
+    /// A behaviour multiplier or strength (1 = no effect).
+    Multiplier,
+    |x| (0.0..=100.0).contains(&x),
+    "in [0, 100] (a multiplier or strength)"
+);
+float_newtype!(
+    /// A strictly positive multiplier, curvature or threshold ratio.
+    PositiveMultiplier,
+    |x| x > 0.0 && x <= 100.0,
+    "in (0, 100]"
+);
+float_newtype!(
+    /// An amount of money in currency units.
+    Money,
+    |x| (0.0..=1e9).contains(&x),
+    "in [0, 1e9] (an amount of money)"
+);
+float_newtype!(
+    /// A strictly positive amount of money (e.g. the cash value of one point).
+    PositiveMoney,
+    |x| x > 0.0 && x <= 1e6,
+    "in (0, 1e6] (an amount of money)"
+);
+float_newtype!(
+    /// A mean order value.
+    OrderValue,
+    |x| x > 0.0 && x <= 1e7,
+    "in (0, 1e7] (a mean order value)"
+);
+float_newtype!(
+    /// A number of points.
+    Points,
+    |x| (0.0..=1e8).contains(&x),
+    "in [0, 1e8] (a number of points)"
+);
+float_newtype!(
+    /// A strictly positive number of points.
+    PositivePoints,
+    |x| x > 0.0 && x <= 1e8,
+    "in (0, 1e8] (a number of points)"
+);
+float_newtype!(
+    /// Points earned per currency unit.
+    EarnRate,
+    |x| (0.0..=1e4).contains(&x),
+    "in [0, 1e4] (points per currency unit)"
+);
+float_newtype!(
+    /// A tier threshold in points, currency or orders.
+    Threshold,
+    |x| (0.0..=1e12).contains(&x),
+    "in [0, 1e12]"
+);
+float_newtype!(
+    /// A number of days (a day in the horizon, a delay or a duration).
+    Days,
+    |x| (0.0..=36_525.0).contains(&x),
+    "in [0, 36525] (days; 100 years at most)"
+);
+float_newtype!(
+    /// A strictly positive number of days.
+    PositiveDays,
+    |x| x > 0.0 && x <= 36_525.0,
+    "in (0, 36525] (days; 100 years at most)"
+);
+float_newtype!(
+    /// Events per customer and year.
+    PerYear,
+    |x| (0.0..=1000.0).contains(&x),
+    "in [0, 1000] (events per year)"
+);
+float_newtype!(
+    /// Arrivals per day.
+    PerDay,
+    |x| (0.0..=1e6).contains(&x),
+    "in [0, 1e6] (customers per day)"
+);
+float_newtype!(
+    /// A count of stamps or similar.
+    Count,
+    |x| (0.0..=1e6).contains(&x),
+    "in [0, 1e6]"
+);
+float_newtype!(
+    /// A spread: a coefficient of variation or a log-scale standard deviation.
+    Spread,
+    |x| (0.0..=100.0).contains(&x),
+    "in [0, 100]"
+);
+
+/// Longest name accepted for a scenario, segment, category, design, tier or reward.
+pub const MAX_NAME_CHARS: usize = 200;
+
+/// Most entries accepted in a list (promotions, rewards, segments, categories, designs):
+/// more is not a program a store runs, and the engine's cost grows with them.
+pub const MAX_LIST_ENTRIES: usize = 100;
 
 /// An integer count with an upper bound that keeps runs on one machine sane.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
