@@ -41,6 +41,15 @@ enum Command {
     Ab(crate::ab::AbArgs),
     /// Fit BG/NBD, Pareto/NBD and gamma-gamma models to a transaction log or RFM summary.
     Fit(crate::fit::FitArgs),
+    /// Print a shell completion script (e.g. `loyalsim completions bash > ~/.local/share/bash-completion/completions/loyalsim`).
+    Completions(CompletionsArgs),
+}
+
+/// Arguments of `loyalsim completions`.
+#[derive(Debug, Args)]
+struct CompletionsArgs {
+    /// The shell to complete for.
+    shell: clap_complete::Shell,
 }
 
 /// Arguments of `loyalsim run`.
@@ -73,6 +82,13 @@ struct RunArgs {
     /// No progress bar and no timing line on stderr.
     #[arg(long, short)]
     quiet: bool,
+    /// Print summary.json to stdout instead of the table (files are written as usual).
+    #[arg(long)]
+    json: bool,
+    /// Run even when the work or memory estimate is above the documented bounds
+    /// (2e10 purchases, 4 GB of tallies).
+    #[arg(long)]
+    allow_large: bool,
     /// Also write the simulated customers' RFM summary (control, replicate 0) to this CSV,
     /// in the lifetimes / PyMC-Marketing layout, for `loyalsim fit` or other tools.
     #[arg(long)]
@@ -119,8 +135,12 @@ struct MergeArgs {
 /// Arguments of `loyalsim check`.
 #[derive(Debug, Args)]
 struct CheckArgs {
-    /// Scenario file (TOML). Without it, the embedded default scenario is checked.
+    /// Scenario file (TOML; `-` reads standard input). Without it, the embedded default
+    /// scenario is checked.
     scenario: Option<PathBuf>,
+    /// Print the description as JSON on stdout.
+    #[arg(long)]
+    json: bool,
 }
 
 /// Parse `args` and run the chosen subcommand.
@@ -148,6 +168,16 @@ where
         Some(Command::Merge(args)) => merge_cmd(args),
         Some(Command::Ab(args)) => crate::ab::run(args),
         Some(Command::Fit(args)) => crate::fit::run(args),
+        Some(Command::Completions(args)) => {
+            use clap::CommandFactory;
+            clap_complete::generate(
+                args.shell,
+                &mut Cli::command(),
+                "loyalsim",
+                &mut std::io::stdout(),
+            );
+            Ok(())
+        }
         // The quick start: `loyalsim` alone runs the embedded default scenario.
         None => run_cmd(RunArgs::default()),
     }
@@ -167,6 +197,7 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         replicates: args.replicates,
         customers: args.customers,
     })?;
+    crate::engine::estimate::check_size(&sc, args.allow_large)?;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("output").join(sc.slug()));
@@ -211,7 +242,12 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         batch.file(path, bytes);
     }
     batch.commit()?;
-    print!("{}", crate::report::table::render(&sc, &results));
+    if args.json {
+        let summary = files.get("summary.json").unwrap_or_default();
+        print!("{}", String::from_utf8_lossy(summary));
+    } else {
+        print!("{}", crate::report::table::render(&sc, &results));
+    }
     if !args.quiet {
         let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();
         eprintln!(
@@ -308,7 +344,11 @@ fn merge_cmd(args: MergeArgs) -> Result<()> {
 
 fn check_cmd(args: CheckArgs) -> Result<()> {
     let sc = load(args.scenario.as_ref())?;
-    print!("{}", describe(&sc));
+    if args.json {
+        println!("{}", describe_json(&sc));
+    } else {
+        print!("{}", describe(&sc));
+    }
     Ok(())
 }
 
@@ -388,17 +428,53 @@ pub fn describe(sc: &Scenario) -> String {
             }
         );
     }
-    let customers = sc.population.customers as f64 + sc.expected_acquired();
+    let w = crate::engine::estimate::estimate(sc);
     let _ = writeln!(
         s,
-        "  work       {:.0} customer timelines ({} replicates x {:.0} customers x {} designs)",
-        customers * f64::from(sc.replicates) * sc.designs.len() as f64,
+        "  work       {:.0} customer timelines ({} replicates x {:.0} customers x {} designs), at most {:.2e} purchases, {:.1} MB of tallies{}",
+        w.timelines,
         sc.replicates,
-        customers,
-        sc.designs.len()
+        w.customers,
+        sc.designs.len(),
+        w.events,
+        w.tally_bytes / 1e6,
+        if crate::engine::estimate::check_size(sc, false).is_err() {
+            "; above the bounds: `run` needs --allow-large"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(s, "  output     output/{}/", sc.slug());
     s
+}
+
+/// What a run of `sc` would do, as JSON (the machine-readable `check --json`).
+pub fn describe_json(sc: &Scenario) -> String {
+    let w = crate::engine::estimate::estimate(sc);
+    let designs: Vec<serde_json::Value> = sc
+        .designs
+        .iter()
+        .map(|d| {
+            serde_json::json!({
+                "name": d.name, "kind": d.kind.as_str(), "parts": d.parts(),
+            })
+        })
+        .collect();
+    let value = serde_json::json!({
+        "scenario": {"name": sc.name, "origin": sc.origin, "sha256": sc.sha256},
+        "seed": sc.seed, "replicates": sc.replicates, "horizon_days": sc.horizon_days,
+        "period": sc.period.as_str(), "periods": sc.periods(),
+        "segments": sc.population.segments.iter().map(|s| s.name.clone()).collect::<Vec<_>>(),
+        "designs": designs,
+        "control": sc.control_design().name,
+        "work": {
+            "customers": w.customers, "timelines": w.timelines,
+            "purchases_at_most": w.events, "tally_bytes": w.tally_bytes,
+            "needs_allow_large": crate::engine::estimate::check_size(sc, false).is_err(),
+        },
+        "output": format!("output/{}/", sc.slug()),
+    });
+    serde_json::to_string_pretty(&value).expect("a JSON value serialises")
 }
 
 #[cfg(test)]

@@ -21,3 +21,5 @@ mod report;
 mod fit;
 // Issue 7: sweeps, sharding, merging.
 mod sweep;
+// Issue 12: output ownership, atomic writes, the quick start.
+mod output_safety;

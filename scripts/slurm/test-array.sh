@@ -16,7 +16,7 @@ trap 'bash "$here/$cluster" stop' EXIT
 bash "$cluster" start
 echo "slurm test: cluster up in $((SECONDS - t0)) s"
 cargo build --release --locked -q
-bin="$here/target/release/loyalsim"
+bin="${CARGO_TARGET_DIR:-$here/target}/release/loyalsim"
 work=$(mktemp -d /tmp/loyalsim-slurm.XXXXXX)
 chmod 755 "$work"
 sweep="$here/tests/fixtures/sweep-small.toml"
@@ -34,11 +34,11 @@ if [ "$state" != COMPLETED ]; then
   exit 1
 fi
 ls "$work/array/parts" | grep -c partial- | grep -qx 4 || { echo "slurm test: expected 4 partials" >&2; exit 1; }
-if diff -r "$work/local" "$work/array/results" >/dev/null; then
+if diff -r -x .loyalsim-output "$work/local" "$work/array/results" >/dev/null; then
   echo "slurm test: 4-task job array + merge job: byte-identical to the local sweep ($((SECONDS - t0)) s in all)"
   rm -rf "$work"
 else
   echo "slurm test: merged array output differs from the local sweep" >&2
-  diff -rq "$work/local" "$work/array/results" >&2 || true
+  diff -rq -x .loyalsim-output "$work/local" "$work/array/results" >&2 || true
   exit 1
 fi

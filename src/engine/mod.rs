@@ -4,6 +4,7 @@
 //! with the number of customers).
 
 pub mod customer;
+pub mod estimate;
 pub mod rng;
 
 use rand::RngExt;

@@ -210,9 +210,10 @@ pub struct Overrides {
 
 impl Scenario {
     /// Read and validate a scenario file.
+    /// `-` reads the scenario from standard input.
     pub fn from_file(path: &Path) -> Result<Self> {
-        let src = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        Self::parse(&src, &path.display().to_string())
+        let src = read_text(path)?;
+        Self::parse(&src, &origin_name(path))
     }
 
     /// The embedded default scenario.
@@ -272,6 +273,41 @@ impl Scenario {
     pub fn periods(&self) -> usize {
         (f64::from(self.horizon_days) / self.period.days()).ceil() as usize
     }
+}
+
+/// How a file is named in messages (`<stdin>` for `-`).
+pub fn origin_name(path: &Path) -> String {
+    if path == Path::new("-") {
+        "<stdin>".into()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Read a TOML input file (`-`: standard input) as UTF-8 text. A byte that is not UTF-8
+/// (a Latin-1 export, say) is a configuration error with its line, not an I/O failure.
+pub fn read_text(path: &Path) -> Result<String> {
+    let bytes = if path == Path::new("-") {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut b)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        b
+    } else {
+        std::fs::read(path).map_err(|e| Error::io(path, e))?
+    };
+    String::from_utf8(bytes).map_err(|e| {
+        let ok = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        Error::Scenario {
+            path: origin_name(path),
+            line: Some(bytes[..ok].iter().filter(|&&b| b == b'\n').count() + 1),
+            field: "(encoding)".into(),
+            message: format!(
+                "byte 0x{:02x} at offset {ok} is not UTF-8; save the file as UTF-8",
+                bytes[ok]
+            ),
+        }
+    })
 }
 
 /// Lowercase, `-`-separated slug of a name (`"CDNOW-like store"` -> `cdnow-like-store`).
