@@ -429,21 +429,26 @@ pub fn describe(sc: &Scenario) -> String {
         );
     }
     let w = crate::engine::estimate::estimate(sc);
+    let count = |x: f64| {
+        if x < 1e12 {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.2e}")
+        }
+    };
     let _ = writeln!(
         s,
-        "  work       {:.0} customer timelines ({} replicates x {:.0} customers x {} designs), at most {:.2e} purchases, {:.1} MB of tallies{}",
-        w.timelines,
+        "  work       {} customer timelines ({} replicates x {} customers x {} designs, referrals included), at most {:.2e} purchases, {:.1} MB of tallies",
+        count(w.timelines),
         sc.replicates,
-        w.customers,
+        count(w.customers),
         sc.designs.len(),
         w.events,
         w.tally_bytes / 1e6,
-        if crate::engine::estimate::check_size(sc, false).is_err() {
-            "; above the bounds: `run` needs --allow-large"
-        } else {
-            ""
-        }
     );
+    if let Err(e) = crate::engine::estimate::check_size(sc, false) {
+        let _ = writeln!(s, "  too large  {e}");
+    }
     let _ = writeln!(s, "  output     output/{}/", sc.slug());
     s
 }

@@ -23,3 +23,5 @@ mod fit;
 mod sweep;
 // Issue 12: output ownership, atomic writes, the quick start.
 mod output_safety;
+// Issue 12: structured fuzzing of every input, and its past findings.
+mod fuzz;

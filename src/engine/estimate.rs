@@ -2,13 +2,20 @@
 //! would run for hours or exhaust memory is refused with numbers instead of hanging.
 
 use crate::metrics::{PeriodTally, Tally};
-use crate::scenario::Scenario;
+use crate::scenario::{Design, Scenario};
 use crate::{Error, Result};
 
 /// Most simulated purchases a run may make without `--allow-large`: about ten minutes on one
 /// core at the measured engine speed (bench-v1: ~3.5e7 purchases a second per core), and far
 /// beyond any decision study; larger runs belong on a cluster as a sweep.
 pub const MAX_EVENTS: f64 = 2e10;
+
+/// Most purchases any run may make, even with `--allow-large`: beyond this no machine would
+/// finish (a year of one core is about 1e15), so the scenario is a mistake, not a big study.
+pub const HARD_MAX_EVENTS: f64 = 1e14;
+
+/// Deepest referral chain the engine follows (engine/customer.rs `MAX_REFERRAL_DEPTH`).
+const REFERRAL_DEPTH: i32 = 8;
 
 /// Most memory the per-period tallies may take without `--allow-large` (machines here have
 /// 24 GB; other work needs room too).
@@ -45,22 +52,66 @@ pub fn estimate(sc: &Scenario) -> Work {
         .iter()
         .map(|s| s.share * (1.0 + s.mean_rate_per_day() * f64::from(sc.horizon_days)))
         .sum();
-    let timelines = (shared * designs + attracted) * replicates;
+    let horizon_years = f64::from(sc.horizon_days) / 365.25;
+    let (mut timelines, mut events) = (0.0, 0.0);
+    for d in &sc.designs {
+        let attracted_d = d
+            .acquisition
+            .as_ref()
+            .map_or(0.0, |a| a.per_day * f64::from(sc.horizon_days));
+        let t = (shared + attracted_d) * referral_tree(d, horizon_years) * replicates;
+        timelines += t;
+        events += t * per_customer * rate_multiplier(d);
+    }
     let tally = std::mem::size_of::<Tally>() + sc.periods() * std::mem::size_of::<PeriodTally>();
     Work {
         customers: shared + attracted,
         timelines,
-        events: timelines * per_customer,
+        events,
         tally_bytes: replicates * designs * tally as f64,
     }
 }
 
+/// Customers per customer once referrals are followed: with m buying referees per member
+/// over the horizon, 1 + m + m^2 + ... down to the engine's depth (an upper estimate, since
+/// later referees have less time left to refer).
+fn referral_tree(d: &Design, horizon_years: f64) -> f64 {
+    let Some(r) = &d.referral else {
+        return 1.0;
+    };
+    let m = r.per_member_per_year * horizon_years * r.first_purchase_probability;
+    (0..=REFERRAL_DEPTH).map(|k| m.powi(k)).sum()
+}
+
+/// The largest purchase-rate multiplier a member of `d` can have from its response and
+/// tiers (behaviour effects add tens of percent at most and are left out).
+fn rate_multiplier(d: &Design) -> f64 {
+    let response = d
+        .response
+        .iter()
+        .map(|m| m.purchase_rate)
+        .fold(1.0, f64::max);
+    let tier = d
+        .tiers
+        .iter()
+        .flat_map(|t| &t.levels)
+        .map(|l| l.response.purchase_rate)
+        .fold(1.0, f64::max);
+    response * tier
+}
+
 /// Refuse a run above the documented bounds unless the user asked for it.
 pub fn check_size(sc: &Scenario, allow_large: bool) -> Result<()> {
+    let w = estimate(sc);
+    if w.events.is_nan() || w.events > HARD_MAX_EVENTS {
+        return Err(Error::Usage(format!(
+            "{}: would simulate about {:.2e} purchases (with referral chains and rate multipliers); no machine finishes more than {HARD_MAX_EVENTS:.0e}, even with --allow-large",
+            sc.origin, w.events
+        )));
+    }
     if allow_large {
         return Ok(());
     }
-    let w = estimate(sc);
     let problem = if w.events > MAX_EVENTS {
         format!(
             "would simulate about {:.2e} purchases ({:.2e} customer timelines); more than {MAX_EVENTS:.0e}",

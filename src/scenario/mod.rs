@@ -349,11 +349,17 @@ pub fn toml_error(loc: &Locator, origin: &str, e: &toml::de::Error) -> Error {
         ),
         None => (None, String::new()),
     };
-    let mut message = e.message().trim().replace('\n', " ");
+    let mut message: String = e.message().trim().replace('\n', " ");
+    if message.chars().count() > 400 {
+        message = message.chars().take(400).collect::<String>() + " ...";
+    }
     if let Some(l) = line {
         let text = loc.line_text(l).trim();
         if !text.is_empty() {
-            message.push_str(&format!("\n    {l} | {text}"));
+            // A line can be very long (a generated file): show its start only.
+            let shown: String = text.chars().take(160).collect();
+            let more = if shown.len() < text.len() { " ..." } else { "" };
+            message.push_str(&format!("\n    {l} | {shown}{more}"));
         }
     }
     Error::Scenario {
@@ -504,6 +510,7 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
         let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
         let cats: Vec<String> = categories.iter().map(|c| c.name.clone()).collect();
         designs.push(design::validate(&ck, i, d, &names, &cats)?);
+        check_earn_scale(&ck, i, designs.last().expect("just pushed"), &segments)?;
     }
     let control = designs
         .iter()
@@ -665,6 +672,64 @@ fn check_plausible(
             return Err(ck.err(
                 format!("{base}.spend.gamma"),
                 format!("p gamma / (q - 1) gives a mean order value of {mean:.3e}; at most 1e7 is allowed"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Most points a member may earn on an average order, and most rewards' worth of points: an
+/// order worth more than that many rewards is a unit mistake (cents for currency, points for
+/// thousands of points), and redeeming them one by one would stall the run.
+pub const MAX_POINTS_PER_ORDER: f64 = 1e9;
+/// See [`MAX_POINTS_PER_ORDER`].
+pub const MAX_REWARDS_PER_ORDER: f64 = 1000.0;
+
+/// Points per average order at the largest earn multipliers, against the smallest
+/// redemption: values each in range can still multiply to an absurd program.
+fn check_earn_scale(ck: &Checker, i: usize, d: &Design, segments: &[Segment]) -> Result<()> {
+    let Some(earn) = &d.earn else {
+        return Ok(());
+    };
+    let rate = earn.per_currency_unit + d.membership.as_ref().map_or(0.0, |m| m.extra_earn_rate);
+    let multiplier = earn
+        .promotions
+        .iter()
+        .map(|p| p.multiplier)
+        .chain(earn.category_multipliers.iter().copied())
+        .chain(
+            d.tiers
+                .iter()
+                .flat_map(|t| t.levels.iter().map(|l| l.earn_multiplier)),
+        )
+        .fold(1.0, f64::max);
+    let order_value_multiplier = d.response.iter().map(|m| m.order_value).fold(1.0, f64::max);
+    let order = segments.iter().map(|s| s.spend.mean()).fold(0.0, f64::max);
+    let points = earn.per_order as f64 + rate * order * order_value_multiplier * multiplier;
+    let field = format!("designs[{i}].earn.per_currency_unit");
+    if points > MAX_POINTS_PER_ORDER {
+        return Err(ck.err(
+            field,
+            format!(
+                "a member would earn about {points:.3e} points on an average order; at most {MAX_POINTS_PER_ORDER:.0e} are allowed"
+            ),
+        ));
+    }
+    let smallest = d.redemption.as_ref().and_then(|r| {
+        r.rewards
+            .iter()
+            .map(|w| w.points)
+            .chain(r.cash.map(|(_, step)| step))
+            .min()
+    });
+    if let Some(unit) = smallest {
+        let rewards = points / unit.max(1) as f64;
+        if rewards > MAX_REWARDS_PER_ORDER {
+            return Err(ck.err(
+                field,
+                format!(
+                    "a member would earn about {rewards:.0} of the smallest reward ({unit} points) on an average order; at most {MAX_REWARDS_PER_ORDER:.0} are allowed (is the earn rate or the reward in the right unit?)"
+                ),
             ));
         }
     }
