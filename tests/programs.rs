@@ -8,7 +8,7 @@ use crate::util::{run, scenario};
 use loyalsim::metrics::{RunResults, Tally};
 
 /// A small two-segment population with a product category, and the given designs.
-fn with_designs(designs: &str, customers: u64, replicates: u32, horizon: u32) -> String {
+pub(crate) fn with_designs(designs: &str, customers: u64, replicates: u32, horizon: u32) -> String {
     format!(
         r#"name = "programs"
 seed = 11
@@ -48,7 +48,7 @@ fn tallies_of(res: &RunResults, d: usize) -> impl Iterator<Item = &Tally> {
 }
 
 /// A random design built from every composable part.
-fn design_strategy() -> impl Strategy<Value = String> {
+pub(crate) fn design_strategy() -> impl Strategy<Value = String> {
     (
         (0.0f64..3.0, 0u32..20, 0u32..3, 0u32..60, 0u32..4, 30u32..400),
         (1u32..600, 0.0f64..=1.0, 0u32..300, prop::bool::ANY, 0.5f64..2.0),

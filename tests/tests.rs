@@ -25,3 +25,6 @@ mod sweep;
 mod output_safety;
 // Issue 12: structured fuzzing of every input, and its past findings.
 mod fuzz;
+// Issue 13: the golden corpus (exact output bytes of shipped scenarios, frozen designs,
+// a sweep shard, ab simulate and fit).
+mod golden;
