@@ -145,7 +145,7 @@ mod tests {
         assert!(check_size(&sc, false).is_ok());
         let src = crate::scenario::DEFAULT_SCENARIO
             .replace("horizon_days = 730", "horizon_days = 36525")
-            .replace("replicates = 20", "replicates = 100000")
+            .replace("replicates = 20", "replicates = 1000")
             .replace("period = \"month\"", "period = \"week\"");
         let big = Scenario::parse(&src, "big").unwrap();
         let err = check_size(&big, false).unwrap_err().to_string();
