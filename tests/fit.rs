@@ -15,7 +15,7 @@ fn data(name: &str) -> PathBuf {
 fn args(input: PathBuf, cal: Option<&str>, out: &Path) -> FitArgs {
     FitArgs {
         input,
-        out: out.to_path_buf(),
+        out: Some(out.to_path_buf()),
         format: InputFormat::Auto,
         customer_col: "customer_id".into(),
         date_col: "date".into(),
@@ -25,6 +25,9 @@ fn args(input: PathBuf, cal: Option<&str>, out: &Path) -> FitArgs {
         segment_name: "fitted".into(),
         margin: 0.3,
         model: fit::ModelChoice::Best,
+        base: None,
+        scenario: None,
+        acquisition: false,
     }
 }
 
