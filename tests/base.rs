@@ -318,3 +318,69 @@ fn bad_base_rows_are_rejected_with_file_line_and_column() {
         );
     }
 }
+
+/// The python interpreter of a venv with lifetimes (created under target/ once); None when
+/// it cannot be made here (no network), which skips the check, except under CI=true.
+fn lifetimes_python() -> Option<PathBuf> {
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lifetimes-venv");
+    let python = venv.join("bin/python");
+    let ok = |p: &Path| {
+        std::process::Command::new(p)
+            .args(["-c", "import lifetimes"])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if !ok(&python) {
+        let made = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && std::process::Command::new(venv.join("bin/pip"))
+                .args(["install", "-q", "lifetimes==0.11.3"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made || !ok(&python) {
+            return None;
+        }
+    }
+    Some(python)
+}
+
+#[test]
+fn fit_base_table_matches_the_lifetimes_package() {
+    let Some(python) = lifetimes_python() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true: the lifetimes venv must be available"
+        );
+        eprintln!("skipped: could not create a venv with lifetimes (no network?)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    fit_cdnow(dir.path());
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/scripts/lifetimes_base_check.py");
+    let o = std::process::Command::new(python)
+        .arg(script)
+        .args(["s.toml", "s_base.csv", "39"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    eprintln!("lifetimes: {out}");
+    for key in ["p_alive=", "expected=", "order_value="] {
+        let v: f64 = out
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(v < 1e-9, "{key}{v}: {out}");
+    }
+}
