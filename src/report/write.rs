@@ -600,47 +600,6 @@ fn write_new_file(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::write(path, bytes).map_err(|e| Error::io(path, e))
 }
 
-/// Write several files (in any folders) as one set: every file is first written to a
-/// temporary sibling, and only when all of them are on disk are they renamed into place. A
-/// failure (a full disk) removes the temporaries and leaves every target as it was
-/// (issue 12, for `loyalsim fit`).
-pub fn write_files_atomic(files: &[(PathBuf, Vec<u8>)]) -> Result<()> {
-    let mut staged: Vec<(PathBuf, &Path)> = Vec::with_capacity(files.len());
-    let clean = |staged: &[(PathBuf, &Path)]| {
-        for (tmp, _) in staged {
-            let _ = fs::remove_file(tmp);
-        }
-    };
-    for (path, bytes) in files {
-        let parent = match path.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::Usage(format!("{}: not a usable file name", path.display())))?
-            .to_string_lossy()
-            .into_owned();
-        let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
-        let written = fs::create_dir_all(&parent)
-            .map_err(|e| Error::io(&parent, e))
-            .and_then(|()| fs::write(&tmp, bytes).map_err(|e| Error::io(&tmp, e)));
-        if let Err(e) = written {
-            let _ = fs::remove_file(&tmp);
-            clean(&staged);
-            return Err(e);
-        }
-        staged.push((tmp, path.as_path()));
-    }
-    for (i, (tmp, path)) in staged.iter().enumerate() {
-        if let Err(e) = fs::rename(tmp, path) {
-            clean(&staged[i..]);
-            return Err(Error::io(*path, e));
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
