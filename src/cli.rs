@@ -367,7 +367,18 @@ pub fn describe(sc: &Scenario) -> String {
         sc.periods()
     );
     let _ = writeln!(s, "  replicates {} (seed {})", sc.replicates, sc.seed);
-    let _ = writeln!(s, "  customers  {} at day 0", sc.population.customers);
+    let _ = writeln!(
+        s,
+        "  customers  {} synthetic at day 0",
+        sc.population.customers
+    );
+    if let Some(b) = &sc.population.base {
+        let _ = writeln!(
+            s,
+            "  base       {}",
+            crate::base::describe(b, &sc.population.segments)
+        );
+    }
     if let Some(a) = &sc.population.acquisition {
         let _ = writeln!(
             s,

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod ab;
+pub mod base;
 pub mod cli;
 pub mod engine;
 pub mod error;

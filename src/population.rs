@@ -24,6 +24,12 @@ pub struct Customer {
     /// Whether the customer exists under the control too (initial and scenario-acquired
     /// customers do; referred and design-attracted ones exist only under their design).
     pub has_counterfactual: bool,
+    /// Whether the customer's first purchase is on arrival (false for `[population.base]`
+    /// customers, whose history lies before day 0; issue 14).
+    pub opening_purchase: bool,
+    /// Whether the customer is still active on arrival (false for a base customer drawn as
+    /// having left before day 0: they make no purchases; issue 14).
+    pub alive: bool,
     /// Purchase rate per day while active.
     pub lambda: f64,
     /// How the customer stops buying.
@@ -191,6 +197,8 @@ impl SegmentSampler {
             acquired,
             referred: false,
             has_counterfactual: true,
+            opening_purchase: true,
+            alive: true,
             lambda,
             dropout,
             spend,

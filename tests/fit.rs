@@ -15,7 +15,7 @@ fn data(name: &str) -> PathBuf {
 fn args(input: PathBuf, cal: Option<&str>, out: &Path) -> FitArgs {
     FitArgs {
         input,
-        out: out.to_path_buf(),
+        out: Some(out.to_path_buf()),
         format: InputFormat::Auto,
         customer_col: "customer_id".into(),
         date_col: "date".into(),
@@ -25,6 +25,9 @@ fn args(input: PathBuf, cal: Option<&str>, out: &Path) -> FitArgs {
         segment_name: "fitted".into(),
         margin: 0.3,
         model: fit::ModelChoice::Best,
+        base: None,
+        scenario: None,
+        acquisition: false,
     }
 }
 
@@ -235,4 +238,74 @@ fn pareto_nbd_reproduces_published_fit_and_model_choice_works() {
     assert!(segment.contains("model = \"pareto-nbd\""), "{segment}");
     let scenario = format!("name = \"p\"\nhorizon_days = 100\nreplicates = 1\n[population]\ncustomers = 100\n{segment}\n[[designs]]\nname = \"control\"\nkind = \"none\"\n");
     loyalsim::scenario::Scenario::parse(&scenario, "p.toml").unwrap();
+}
+
+/// Issue 12 regressions in `fit`: no repeat purchases, a typo year, `--json` alone, `-` for
+/// stdin, "wrote" on stderr, `--model bg-nbd` fits no Pareto/NBD.
+#[test]
+fn issue_12_fit_regressions() {
+    use crate::util::loyalsim;
+    let dir = tempfile::tempdir().unwrap();
+    let sample = data("CDNOW_sample.txt");
+    let s = sample.to_str().unwrap();
+    // A calibration end leaving no repeat purchases: a clear error, not a hang.
+    let o = loyalsim(
+        dir.path(),
+        &[
+            "fit",
+            s,
+            "--calibration-end",
+            "1997-01-03",
+            "--out",
+            "p.toml",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(65),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(!dir.path().join("p.toml").exists());
+    // A typo year names file and line.
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let bad = text.replacen("19970118", "99970118", 1);
+    std::fs::write(dir.path().join("typo.txt"), &bad).unwrap();
+    let o = loyalsim(dir.path(), &["fit", "typo.txt", "--out", "p.toml"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(65), "{err}");
+    assert!(err.contains("typo.txt:2") && err.contains("9997"), "{err}");
+    // `--json` alone: the JSON on stdout; stdin input with `-`; BG/NBD only.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_loyalsim"))
+        .current_dir(dir.path())
+        .args(["fit", "-", "--json", "--model", "bg-nbd"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["model"], "bg-nbd");
+    assert_eq!(
+        v["models"].as_array().unwrap().len(),
+        1,
+        "no Pareto/NBD fitted"
+    );
+    // Written files are announced on stderr, stdout keeps the summary.
+    let o = loyalsim(dir.path(), &["fit", s, "--out", "p.toml"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("wrote p.toml"));
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("wrote"));
+    // Parameters at full precision (six decimals once wrote r = 0.000000).
+    let seg = std::fs::read_to_string(dir.path().join("p.toml")).unwrap();
+    let r = seg.split("r = ").nth(1).unwrap().split(',').next().unwrap();
+    assert!(r.len() > 9, "{r}: {seg}");
 }

@@ -28,3 +28,5 @@ mod fuzz;
 // Issue 13: the golden corpus (exact output bytes of shipped scenarios, frozen designs,
 // a sweep shard, ab simulate and fit).
 mod golden;
+// Issue 14: the store's own customers from their fitted state (`[population.base]`).
+mod base;

@@ -283,9 +283,13 @@ impl<'a> Context<'a> {
             spend += cents;
             orders += 1;
         };
-        let value = c.spend.draw(&mut rng);
-        order(tally, c.arrival, value, false);
+        if c.opening_purchase {
+            let value = c.spend.draw(&mut rng);
+            order(tally, c.arrival, value, false);
+        }
         let death = match c.dropout {
+            // Issue 14: a base customer who left before day 0 has no activity at all.
+            _ if !c.alive => c.arrival,
             Dropout::Lifetime { mu, e } => c.arrival + e / mu,
             Dropout::AfterPurchase { .. } => f64::INFINITY,
         };
@@ -337,8 +341,12 @@ impl<'a> Context<'a> {
             id,
         );
         let horizon = self.horizon;
-        let mut out = vec![(c.arrival, c.spend.draw(&mut rng))];
+        let mut out = Vec::new();
+        if c.opening_purchase {
+            out.push((c.arrival, c.spend.draw(&mut rng)));
+        }
         let death = match c.dropout {
+            _ if !c.alive => c.arrival,
             Dropout::Lifetime { mu, e } => c.arrival + e / mu,
             Dropout::AfterPurchase { .. } => f64::INFINITY,
         };
@@ -808,10 +816,22 @@ impl<'c, 'a> Timeline<'c, 'a> {
         } else {
             self.tally.customers_initial += 1;
         }
+        if !self.c.alive {
+            // Issue 14: a base customer who left before day 0.
+            self.churn(t0);
+            self.finish();
+            return;
+        }
         // First purchase on arrival; the customer may join the program at this checkout.
-        let value = self.c.spend.draw(&mut self.brng);
-        self.consider_joining(t0, true);
-        self.purchase(t0, value, false);
+        // Base customers (issue 14) bought before day 0: their next checkout is a repeat.
+        if self.c.opening_purchase {
+            let value = self.c.spend.draw(&mut self.brng);
+            self.consider_joining(t0, true);
+            self.purchase(t0, value, false);
+        }
+        // A base customer meets the program at their first checkout after launch: that is
+        // their first chance to join, as a new customer's opening order is.
+        let mut base_first_checkout = !self.c.opening_purchase;
 
         loop {
             // A new hazard budget for the next repeat purchase, from the last purchase.
@@ -837,6 +857,10 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 break;
             }
             let value = self.c.spend.draw(&mut self.brng) * self.mult.order_value;
+            let first_checkout = std::mem::take(&mut base_first_checkout);
+            if first_checkout {
+                self.consider_joining(t, true);
+            }
             self.purchase(t, value, true);
             if let Dropout::AfterPurchase { p } = self.c.dropout {
                 let u: f64 = self.brng.random();
@@ -849,7 +873,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                     break;
                 }
             }
-            if !self.member {
+            if !self.member && !first_checkout {
                 self.consider_joining(t, false);
             }
         }

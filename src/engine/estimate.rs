@@ -45,7 +45,8 @@ pub fn estimate(sc: &Scenario) -> Work {
         .filter_map(|d| d.acquisition.as_ref())
         .map(|a| a.per_day * f64::from(sc.horizon_days))
         .sum();
-    let shared = sc.population.customers as f64 + sc.expected_acquired();
+    let shared =
+        (sc.population.base_len() + sc.population.customers) as f64 + sc.expected_acquired();
     let per_customer: f64 = sc
         .population
         .segments

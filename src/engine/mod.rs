@@ -41,7 +41,7 @@ pub fn acquired_count(sc: &Scenario, replicate: u32) -> u64 {
 /// Who a replicate simulates: the shared customers, and per design the extra customers it
 /// attracts (Poisson(extra per day x horizon), from a stream keyed by replicate and design).
 pub fn plan(sc: &Scenario, replicate: u32) -> customer::Plan {
-    let shared = sc.population.customers + acquired_count(sc, replicate);
+    let shared = sc.population.base_len() + sc.population.customers + acquired_count(sc, replicate);
     let extra = sc
         .designs
         .iter()
@@ -131,6 +131,15 @@ pub fn draw_customer(
     id: u64,
 ) -> (crate::population::Customer, rand::rngs::Xoshiro256PlusPlus) {
     let mut rng = stream(seed, replicate, id, Purpose::Behaviour);
+    // Ids: the base table's customers first (issue 14), then the synthetic initial ones, then
+    // the acquired ones.
+    if let Some(base) = &sc.population.base {
+        if let Some(c) = base.customers.get(id as usize) {
+            let seg = &sc.population.segments[c.segment];
+            return (crate::base::draw(&mut rng, c, base.unit, seg), rng);
+        }
+    }
+    let id = id - sc.population.base_len();
     let (segment, arrival, acquired) = if id < sc.population.customers {
         (pop.initial_segment(id), 0.0, false)
     } else {

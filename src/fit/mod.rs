@@ -11,6 +11,8 @@
 //! predicted vs actual).
 
 pub mod models;
+pub mod outputs;
+pub mod posterior;
 pub mod rfm;
 
 use std::fmt::Write;
@@ -18,7 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::json;
 
-use crate::report::write::write_file_atomic;
+use crate::report::write::write_files_atomic;
 use crate::{Error, Result};
 use models::Fit;
 use rfm::{LogFormat, Rfm};
@@ -39,11 +41,11 @@ pub enum InputFormat {
 /// Arguments of `loyalsim fit`.
 #[derive(Debug, clap::Args)]
 pub struct FitArgs {
-    /// Transaction log or RFM summary.
+    /// Transaction log or RFM summary (`-` reads it from standard input).
     pub input: PathBuf,
     /// Where to write the population segment (TOML).
     #[arg(long)]
-    pub out: PathBuf,
+    pub out: Option<PathBuf>,
     /// Input format.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: InputFormat,
@@ -59,9 +61,20 @@ pub struct FitArgs {
     /// Last day of the calibration period (YYYY-MM-DD); later purchases are the holdout.
     #[arg(long)]
     pub calibration_end: Option<String>,
-    /// Also write the fit as JSON to this file.
-    #[arg(long)]
+    /// Also write the fit as JSON to this file (`--json` alone, or `--json -`: to stdout).
+    #[arg(long, num_args = 0..=1, default_missing_value = "-")]
     pub json: Option<PathBuf>,
+    /// Write the per-customer table (RFM plus P(alive), expected purchases over the
+    /// horizon, expected order value and CLV) to this CSV.
+    #[arg(long)]
+    pub base: Option<PathBuf>,
+    /// Write a runnable scenario simulating these customers from their fitted state (with
+    /// the base table; without `--base` it goes beside the scenario as `<stem>_base.csv`).
+    #[arg(long)]
+    pub scenario: Option<PathBuf>,
+    /// Add acquisition to the written scenario, estimated from the log's first purchases.
+    #[arg(long)]
+    pub acquisition: bool,
     /// Name of the segment written.
     #[arg(long, default_value = "fitted")]
     pub segment_name: String,
@@ -91,8 +104,8 @@ pub struct FitReport {
     pub source: String,
     /// BG/NBD fit.
     pub bgnbd: Fit,
-    /// Pareto/NBD fit.
-    pub pareto: Fit,
+    /// Pareto/NBD fit (None when `--model bg-nbd` did not ask for it).
+    pub pareto: Option<Fit>,
     /// Whether the written model is Pareto/NBD (else BG/NBD).
     pub use_pareto: bool,
     /// Gamma-gamma fit, when there are enough repeat customers.
@@ -107,6 +120,47 @@ pub struct FitReport {
     pub holdout_weeks: f64,
 }
 
+impl FitReport {
+    /// The model written into the segment.
+    pub fn chosen(&self) -> &Fit {
+        match &self.pareto {
+            Some(p) if self.use_pareto => p,
+            _ => &self.bgnbd,
+        }
+    }
+}
+
+/// Order value written when there are too few repeat customers for gamma-gamma.
+pub const FALLBACK_ORDER_VALUE: f64 = 30.0;
+
+/// Refuse a fit whose parameters `loyalsim check` would reject or that is meaningless
+/// (issue 12: `r = 0.000000` used to be written).
+fn check_fit(source: &str, f: &Fit, model: &str) -> Result<()> {
+    for (n, v) in f.names.iter().zip(&f.params) {
+        if !(v.is_finite() && *v > 1e-12 && *v < 1e12) {
+            return Err(Error::Data {
+                path: source.to_string(),
+                line: None,
+                message: format!(
+                    "the {model} fit is degenerate ({n} = {v:e}): too few repeat purchases in the calibration window to fit it; choose a later --calibration-end"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The input's text: the file, or standard input for `-` (issue 12).
+fn read_input(path: &Path) -> Result<String> {
+    if path == Path::new("-") {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
+            .map_err(|e| Error::io("<stdin>", e))?;
+        return Ok(s);
+    }
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}
+
 /// Read the input into RFM summaries; returns them and the holdout length in weeks.
 pub fn load(args: &FitArgs) -> Result<(Vec<Rfm>, f64)> {
     let cal = match &args.calibration_end {
@@ -115,12 +169,8 @@ pub fn load(args: &FitArgs) -> Result<(Vec<Rfm>, f64)> {
             Error::Usage(format!("--calibration-end `{s}` is not a YYYY-MM-DD date"))
         })?),
     };
-    let head = std::fs::read_to_string(&args.input)
-        .map_err(|e| Error::io(&args.input, e))?
-        .lines()
-        .next()
-        .unwrap_or("")
-        .to_string();
+    let text = read_input(&args.input)?;
+    let head = text.lines().next().unwrap_or("").to_string();
     let format = match args.format {
         InputFormat::Auto if head.contains("frequency") || head.contains("t_x") => InputFormat::Rfm,
         InputFormat::Auto if head.contains(',') => InputFormat::Csv,
@@ -133,7 +183,7 @@ pub fn load(args: &FitArgs) -> Result<(Vec<Rfm>, f64)> {
                 "--calibration-end needs a transaction log, not an RFM summary".into(),
             ));
         }
-        return Ok((rfm::from_rfm_csv(&args.input)?, 0.0));
+        return Ok((rfm::from_rfm_text(&args.input, &text)?, 0.0));
     }
     let log = match format {
         InputFormat::Csv => LogFormat::Csv {
@@ -143,7 +193,7 @@ pub fn load(args: &FitArgs) -> Result<(Vec<Rfm>, f64)> {
         },
         _ => LogFormat::Cdnow,
     };
-    let rows = rfm::from_log(&args.input, &log, cal)?;
+    let rows = rfm::from_log_text(&args.input, &text, &log, cal)?;
     // Holdout length: from the calibration end to the last purchase day in the log.
     let weeks = match cal {
         Some(c) => {
@@ -177,14 +227,30 @@ pub fn fit(
             ),
         });
     }
+    if data.iter().all(|c| c.frequency == 0.0) {
+        return Err(Error::Data {
+            path: source.to_string(),
+            line: None,
+            message: "no customer has a repeat purchase in the calibration window: nothing to fit a purchase model to".into(),
+        });
+    }
     let bgnbd = models::fit_bgnbd(data);
-    let pareto = models::fit_pareto(data);
-    let use_pareto = match choice {
-        ModelChoice::BgNbd => false,
-        ModelChoice::ParetoNbd => true,
-        ModelChoice::Best => pareto.aic() < bgnbd.aic(),
+    // Fit only what was asked for (issue 14): `--model bg-nbd` skips Pareto/NBD.
+    let pareto = (choice != ModelChoice::BgNbd).then(|| models::fit_pareto(data));
+    let use_pareto = match (&pareto, choice) {
+        (Some(_), ModelChoice::ParetoNbd) => true,
+        (Some(p), ModelChoice::Best) => {
+            p.aic() < bgnbd.aic() && check_fit(source, p, "Pareto/NBD").is_ok()
+        }
+        _ => false,
     };
-    let gamma_gamma = models::fit_gamma_gamma(data);
+    if use_pareto || choice == ModelChoice::ParetoNbd {
+        check_fit(source, pareto.as_ref().unwrap_or(&bgnbd), "Pareto/NBD")?;
+    } else {
+        check_fit(source, &bgnbd, "BG/NBD")?;
+    }
+    let gamma_gamma =
+        models::fit_gamma_gamma(data).filter(|g| check_fit(source, g, "gamma-gamma").is_ok());
     let mut holdout = Vec::new();
     let mut holdout_total = None;
     if calibration_end.is_some() && holdout_weeks > 0.0 {
@@ -233,11 +299,7 @@ pub fn fit(
 
 /// The population segment in the scenario format.
 pub fn render_segment(rep: &FitReport, name: &str, margin: f64) -> String {
-    let b = if rep.use_pareto {
-        &rep.pareto
-    } else {
-        &rep.bgnbd
-    };
+    let b = rep.chosen();
     let mut s = String::new();
     let _ = writeln!(
         s,
@@ -268,22 +330,30 @@ pub fn render_segment(rep: &FitReport, name: &str, margin: f64) -> String {
     let _ = writeln!(s, "margin = {margin}");
     let _ = writeln!(
         s,
-        "# BG/NBD LL = {:.2} (AIC {:.2}); Pareto/NBD LL = {:.2} (AIC {:.2})",
+        "# BG/NBD LL = {:.2} (AIC {:.2}){}",
         rep.bgnbd.log_likelihood,
         rep.bgnbd.aic(),
-        rep.pareto.log_likelihood,
-        rep.pareto.aic()
+        rep.pareto.as_ref().map_or(
+            "; Pareto/NBD not fitted (--model bg-nbd)".to_string(),
+            |p| format!(
+                "; Pareto/NBD LL = {:.2} (AIC {:.2})",
+                p.log_likelihood,
+                p.aic()
+            )
+        )
     );
+    // Parameters at full precision (shortest round-trip form): six decimals wrote a small r
+    // as 0.000000, which `check` rejects (issue 12).
     if rep.use_pareto {
         let _ = writeln!(
             s,
-            "purchase = {{ model = \"pareto-nbd\", r = {:.6}, alpha = {:.6}, s = {:.6}, beta = {:.6}, unit = \"week\" }}",
+            "purchase = {{ model = \"pareto-nbd\", r = {:?}, alpha = {:?}, s = {:?}, beta = {:?}, unit = \"week\" }}",
             b.params[0], b.params[1], b.params[2], b.params[3]
         );
     } else {
         let _ = writeln!(
             s,
-            "purchase = {{ model = \"bg-nbd\", r = {:.6}, alpha = {:.6}, a = {:.6}, b = {:.6}, unit = \"week\" }}",
+            "purchase = {{ model = \"bg-nbd\", r = {:?}, alpha = {:?}, a = {:?}, b = {:?}, unit = \"week\" }}",
             b.params[0], b.params[1], b.params[2], b.params[3]
         );
     }
@@ -291,7 +361,7 @@ pub fn render_segment(rep: &FitReport, name: &str, margin: f64) -> String {
         Some(g) => {
             let _ = writeln!(
                 s,
-                "spend = {{ model = \"gamma-gamma\", p = {:.6}, q = {:.6}, gamma = {:.6} }}",
+                "spend = {{ model = \"gamma-gamma\", p = {:?}, q = {:?}, gamma = {:?} }}",
                 g.params[0], g.params[1], g.params[2]
             );
         }
@@ -300,8 +370,29 @@ pub fn render_segment(rep: &FitReport, name: &str, margin: f64) -> String {
                 s,
                 "# too few repeat customers for gamma-gamma: a fixed mean order value"
             );
-            let _ = writeln!(s, "spend = {{ model = \"fixed\", mean = 30.0 }}");
+            let _ = writeln!(
+                s,
+                "spend = {{ model = \"fixed\", mean = {FALLBACK_ORDER_VALUE:?} }}"
+            );
         }
+    }
+    if let Some(cov) = &b.covariance {
+        // Issue 14: the Hessian covariance of the purchase-model estimates, as data for
+        // carrying fit uncertainty into results (not used by `run` yet).
+        let names: Vec<String> = b.names.iter().map(|n| toml_str(n)).collect();
+        let rows: Vec<String> = cov
+            .iter()
+            .map(|r| {
+                let cells: Vec<String> = r.iter().map(|v| format!("{v:?}")).collect();
+                format!("[{}]", cells.join(", "))
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "covariance = {{ params = [{}], matrix = [{}] }}",
+            names.join(", "),
+            rows.join(", ")
+        );
     }
     s
 }
@@ -322,14 +413,11 @@ fn params_json(f: &Fit) -> (serde_json::Value, serde_json::Value) {
 
 /// The JSON document of a fit.
 pub fn render_json(rep: &FitReport) -> Vec<u8> {
-    let chosen = if rep.use_pareto {
-        &rep.pareto
-    } else {
-        &rep.bgnbd
-    };
+    let chosen = rep.chosen();
     let (params, std_errors) = params_json(chosen);
-    let models: Vec<serde_json::Value> = [("bg-nbd", &rep.bgnbd), ("pareto-nbd", &rep.pareto)]
+    let models: Vec<serde_json::Value> = [("bg-nbd", Some(&rep.bgnbd)), ("pareto-nbd", rep.pareto.as_ref())]
         .iter()
+        .filter_map(|(n, f)| Some((*n, (*f)?)))
         .map(|(name, f)| {
             let (p, se) = params_json(f);
             json!({"model": name, "params": p, "std_errors": se, "log_likelihood": f.log_likelihood, "aic": f.aic()})
@@ -488,19 +576,20 @@ pub fn render_text(rep: &FitReport) -> String {
             e.map_or("n/a".into(), |e| format!("{e:.4}"))
         );
     }
-    let p = &rep.pareto;
-    let _ = writeln!(
-        s,
-        "Pareto/NBD: LL = {:.2}, AIC = {:.2}",
-        p.log_likelihood,
-        p.aic()
-    );
-    for ((n, v), e) in p.names.iter().zip(&p.params).zip(&p.std_errors) {
+    if let Some(p) = &rep.pareto {
         let _ = writeln!(
             s,
-            "  {n:<6} {v:>10.4}  (se {})",
-            e.map_or("n/a".into(), |e| format!("{e:.4}"))
+            "Pareto/NBD: LL = {:.2}, AIC = {:.2}",
+            p.log_likelihood,
+            p.aic()
         );
+        for ((n, v), e) in p.names.iter().zip(&p.params).zip(&p.std_errors) {
+            let _ = writeln!(
+                s,
+                "  {n:<6} {v:>10.4}  (se {})",
+                e.map_or("n/a".into(), |e| format!("{e:.4}"))
+            );
+        }
     }
     let _ = writeln!(
         s,
@@ -540,7 +629,7 @@ pub fn render_text(rep: &FitReport) -> String {
 }
 
 /// Entry point of `loyalsim fit`.
-#[allow(clippy::print_stdout)]
+#[allow(clippy::print_stdout, clippy::print_stderr)]
 pub fn run(args: FitArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.margin) {
         return Err(Error::Usage(format!(
@@ -548,13 +637,21 @@ pub fn run(args: FitArgs) -> Result<()> {
             args.margin
         )));
     }
+    if args.out.is_none() && args.json.is_none() && args.base.is_none() && args.scenario.is_none() {
+        return Err(Error::Usage(
+            "nothing to write: give --out, --json, --base or --scenario".into(),
+        ));
+    }
     let (data, weeks) = load(&args)?;
-    let source = args
-        .input
-        .file_name()
-        .map_or(args.input.display().to_string(), |f| {
-            f.to_string_lossy().into_owned()
-        });
+    let source = if args.input == Path::new("-") {
+        "<stdin>".to_string()
+    } else {
+        args.input
+            .file_name()
+            .map_or(args.input.display().to_string(), |f| {
+                f.to_string_lossy().into_owned()
+            })
+    };
     let rep = fit(
         &source,
         &data,
@@ -562,45 +659,116 @@ pub fn run(args: FitArgs) -> Result<()> {
         args.calibration_end.clone(),
         args.model,
     )?;
-    let segment = render_segment(&rep, &args.segment_name, args.margin);
-    // Render everything first; write only when all succeeded.
-    let mut files: Vec<(PathBuf, Vec<u8>)> = vec![(args.out.clone(), segment.into_bytes())];
-    if let Some(j) = &args.json {
-        files.push((j.clone(), render_json(&rep)));
+    // Render everything first; write only when all succeeded, and then as one set.
+    let (files, json_stdout) = render_outputs(&args, &rep, &data)?;
+    write_files_atomic(&files)?;
+    if let Some(j) = json_stdout {
+        print!("{}", String::from_utf8_lossy(&j));
+        eprint!("{}", render_text(&rep));
+    } else {
+        print!("{}", render_text(&rep));
+    }
+    if !files.is_empty() {
+        eprintln!(
+            "wrote {}",
+            files
+                .iter()
+                .map(|(p, _)| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// Output files as (path, bytes), written as one set.
+type Files = Vec<(PathBuf, Vec<u8>)>;
+
+/// Every output of `fit` as bytes: the files, and the JSON when it goes to stdout.
+fn render_outputs(
+    args: &FitArgs,
+    rep: &FitReport,
+    data: &[Rfm],
+) -> Result<(Files, Option<Vec<u8>>)> {
+    let segment = render_segment(rep, &args.segment_name, args.margin);
+    let mut files: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if let Some(out) = &args.out {
+        files.push((out.clone(), segment.clone().into_bytes()));
+    }
+    let mut json_stdout = None;
+    match &args.json {
+        Some(j) if j == Path::new("-") => json_stdout = Some(render_json(rep)),
+        Some(j) => files.push((j.clone(), render_json(rep))),
+        None => {}
+    }
+    // The scenario's horizon: the holdout, else two years (issue 14).
+    let horizon_days = if rep.holdout_total.is_some() {
+        (rep.holdout_weeks * 7.0).round().max(1.0) as u32
+    } else {
+        730
+    };
+    let base_path = match (&args.base, &args.scenario) {
+        (Some(b), _) => Some(b.clone()),
+        (None, Some(sc)) => Some(sibling(sc, "_base.csv")),
+        (None, None) => None,
+    };
+    if let Some(b) = &base_path {
+        let bytes = outputs::base_csv(rep, data, f64::from(horizon_days) / 7.0, args.margin);
+        files.push((b.clone(), bytes));
+    }
+    if let (Some(sc), Some(b)) = (&args.scenario, &base_path) {
+        let spec = outputs::ScenarioSpec {
+            base_rfm: outputs::path_from_scenario(sc, b),
+            horizon_days,
+            acquisition_per_day: args.acquisition.then(|| arrivals_per_day(data)),
+            segments: segment,
+            segment: Some(args.segment_name.clone()),
+        };
+        files.push((sc.clone(), outputs::scenario_toml(rep, &spec).into_bytes()));
     }
     if rep.holdout_total.is_some() {
-        files.push((sibling(&args.out, "_holdout.csv"), holdout_csv(&rep)));
-        let cal = data.iter().filter_map(|c| c.first_day).min();
-        let total_weeks = data
-            .iter()
-            .filter_map(|c| Some(c.first_day? + *c.repeat_days.last()?))
-            .max()
-            .zip(cal)
-            .map_or(1, |(last, first)| {
-                ((last - first) as f64 / 7.0).ceil() as usize
-            });
-        let cal_week = data
-            .iter()
-            .filter_map(|c| Some(c.first_day? as f64 + c.t * 7.0))
-            .next()
-            .zip(cal)
-            .map_or(0.0, |(end, first)| (end - first as f64) / 7.0);
-        let points = cumulative_weekly(&rep, &data, total_weeks.max(1));
-        let (svg, png) = chart(&points, cal_week)?;
-        files.push((sibling(&args.out, "_holdout.svg"), svg.into_bytes()));
-        files.push((sibling(&args.out, "_holdout.png"), png));
+        let stem = args
+            .out
+            .clone()
+            .or_else(|| args.scenario.clone())
+            .unwrap_or_else(|| PathBuf::from("population.toml"));
+        files.push((sibling(&stem, "_holdout.csv"), holdout_csv(rep)));
+        let (svg, png) = holdout_chart(rep, data)?;
+        files.push((sibling(&stem, "_holdout.svg"), svg.into_bytes()));
+        files.push((sibling(&stem, "_holdout.png"), png));
     }
-    for (path, bytes) in &files {
-        write_file_atomic(path, bytes)?;
+    Ok((files, json_stdout))
+}
+
+/// First purchases per day over the log's calibration window (for `--acquisition`).
+fn arrivals_per_day(data: &[Rfm]) -> f64 {
+    let first = data.iter().filter_map(|c| c.first_day).min();
+    let span = data
+        .iter()
+        .filter_map(|c| Some(c.first_day? as f64 + c.t * 7.0))
+        .fold(f64::NEG_INFINITY, f64::max);
+    match first {
+        Some(f) if span > f as f64 => data.len() as f64 / (span - f as f64),
+        _ => 0.0,
     }
-    print!("{}", render_text(&rep));
-    println!(
-        "wrote {}",
-        files
-            .iter()
-            .map(|(p, _)| p.display().to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    Ok(())
+}
+
+fn holdout_chart(rep: &FitReport, data: &[Rfm]) -> Result<(String, Vec<u8>)> {
+    let cal = data.iter().filter_map(|c| c.first_day).min();
+    let total_weeks = data
+        .iter()
+        .filter_map(|c| Some(c.first_day? + *c.repeat_days.last()?))
+        .max()
+        .zip(cal)
+        .map_or(1, |(last, first)| {
+            ((last - first) as f64 / 7.0).ceil() as usize
+        });
+    let cal_week = data
+        .iter()
+        .filter_map(|c| Some(c.first_day? as f64 + c.t * 7.0))
+        .next()
+        .zip(cal)
+        .map_or(0.0, |(end, first)| (end - first as f64) / 7.0);
+    let points = cumulative_weekly(rep, data, total_weeks.max(1));
+    chart(&points, cal_week)
 }

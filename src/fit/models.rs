@@ -21,6 +21,9 @@ pub struct Fit {
     pub params: Vec<f64>,
     /// Standard errors (None where the Hessian is not invertible).
     pub std_errors: Vec<Option<f64>>,
+    /// Covariance of the estimates: the inverse of the observed information (the negative
+    /// Hessian of the log-likelihood), natural scale; None where it is not invertible.
+    pub covariance: Option<Vec<Vec<f64>>>,
     /// Maximised log-likelihood.
     pub log_likelihood: f64,
     /// Customers the fit used.
@@ -181,8 +184,8 @@ fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     Some(a.into_iter().map(|r| r[n..].to_vec()).collect())
 }
 
-/// Standard errors from the numerical Hessian of `ll` at `p` (natural scale).
-fn std_errors(ll: &dyn Fn(&[f64]) -> f64, p: &[f64]) -> Vec<Option<f64>> {
+/// Standard errors and covariance from the numerical Hessian of `ll` at `p` (natural scale).
+fn std_errors(ll: &dyn Fn(&[f64]) -> f64, p: &[f64]) -> (Vec<Option<f64>>, Option<Vec<Vec<f64>>>) {
     let n = p.len();
     let h: Vec<f64> = p.iter().map(|v| 1e-4 * v.abs().max(1e-3)).collect();
     let at = |d: &[(usize, f64)]| {
@@ -209,10 +212,13 @@ fn std_errors(ll: &dyn Fn(&[f64]) -> f64, p: &[f64]) -> Vec<Option<f64>> {
         }
     }
     match invert(&hess) {
-        Some(cov) => (0..n)
-            .map(|i| (cov[i][i] > 0.0).then(|| cov[i][i].sqrt()))
-            .collect(),
-        None => vec![None; n],
+        Some(cov) => (
+            (0..n)
+                .map(|i| (cov[i][i] > 0.0).then(|| cov[i][i].sqrt()))
+                .collect(),
+            cov.iter().flatten().all(|v| v.is_finite()).then_some(cov),
+        ),
+        None => (vec![None; n], None),
     }
 }
 
@@ -236,8 +242,10 @@ fn fit_positive(
     let first = nelder_mead(&objective, &x0, 4000);
     let best = nelder_mead(&objective, &first, 4000);
     let params: Vec<f64> = best.iter().map(|v| v.exp()).collect();
+    let (std_errors, covariance) = std_errors(ll, &params);
     Fit {
-        std_errors: std_errors(ll, &params),
+        std_errors,
+        covariance,
         log_likelihood: ll(&params),
         names,
         params,
@@ -360,4 +368,48 @@ pub fn fit_pareto(data: &[Rfm]) -> Fit {
         &ll,
         data.len(),
     )
+}
+
+/// `covariance = { params = [...], matrix = [[...], ...] }` in a fitted segment: the
+/// Hessian covariance of the fitted parameters that `loyalsim fit` writes (issue 14), kept as
+/// data for carrying fit uncertainty into results later. Checked square, symmetric and finite.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(try_from = "RawCovariance")]
+pub struct FitCovariance {
+    /// Parameter names, in matrix order.
+    pub params: Vec<String>,
+    /// The covariance matrix.
+    pub matrix: Vec<Vec<f64>>,
+}
+
+/// The TOML mirror of [`FitCovariance`].
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCovariance {
+    params: Vec<String>,
+    matrix: Vec<Vec<f64>>,
+}
+
+impl TryFrom<RawCovariance> for FitCovariance {
+    type Error = String;
+    fn try_from(r: RawCovariance) -> Result<Self, String> {
+        let n = r.params.len();
+        if r.matrix.len() != n || r.matrix.iter().any(|row| row.len() != n) {
+            return Err(format!(
+                "covariance.matrix must be {n} x {n} (one row and column per entry of params)"
+            ));
+        }
+        for i in 0..n {
+            for j in 0..n {
+                let (a, b) = (r.matrix[i][j], r.matrix[j][i]);
+                if !a.is_finite() || (a - b).abs() > 1e-9 * (1.0 + a.abs()) {
+                    return Err("covariance.matrix must be finite and symmetric".into());
+                }
+            }
+        }
+        Ok(FitCovariance {
+            params: r.params,
+            matrix: r.matrix,
+        })
+    }
 }

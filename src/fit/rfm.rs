@@ -120,14 +120,34 @@ fn parse_amount(path: &Path, line: usize, s: &str) -> Result<f64> {
     Ok(v)
 }
 
+/// Years a transaction date may fall in: a typo such as 9997 for 1997 would otherwise make
+/// one customer's T thousands of years long and drag the whole fit (issue 12).
+pub const PLAUSIBLE_YEARS: std::ops::RangeInclusive<i64> = 1900..=2100;
+
 fn parse_day(path: &Path, line: usize, s: &str) -> Result<i64> {
-    parse_date(s.trim()).ok_or_else(|| {
+    let day = parse_date(s.trim()).ok_or_else(|| {
         data_err(
             path,
             line,
             format!("date `{s}` is not a valid YYYYMMDD or YYYY-MM-DD date"),
         )
-    })
+    })?;
+    let (lo, hi) = (
+        days_from_civil(*PLAUSIBLE_YEARS.start(), 1, 1),
+        days_from_civil(*PLAUSIBLE_YEARS.end(), 12, 31),
+    );
+    if !(lo..=hi).contains(&day) {
+        return Err(data_err(
+            path,
+            line,
+            format!(
+                "date `{s}` is outside the years {}..={}; a typo in the year?",
+                PLAUSIBLE_YEARS.start(),
+                PLAUSIBLE_YEARS.end()
+            ),
+        ));
+    }
+    Ok(day)
 }
 
 fn read_log(path: &Path, text: &str, format: &LogFormat) -> Result<Vec<Tx>> {
@@ -213,7 +233,17 @@ fn read_log(path: &Path, text: &str, format: &LogFormat) -> Result<Vec<Tx>> {
 /// left out.
 pub fn from_log(path: &Path, format: &LogFormat, calibration_end: Option<i64>) -> Result<Vec<Rfm>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    let txs = read_log(path, &text, format)?;
+    from_log_text(path, &text, format, calibration_end)
+}
+
+/// [`from_log`] on text already read (`path` names it in errors; `-` for stdin).
+pub fn from_log_text(
+    path: &Path,
+    text: &str,
+    format: &LogFormat,
+    calibration_end: Option<i64>,
+) -> Result<Vec<Rfm>> {
+    let txs = read_log(path, text, format)?;
     let last_day = txs.iter().map(|t| t.day).max().unwrap_or(0);
     let cal_end = calibration_end.unwrap_or(last_day);
     // Occasions per customer: same-day purchases merged.
@@ -264,6 +294,11 @@ pub fn from_log(path: &Path, format: &LogFormat, calibration_end: Option<i64>) -
 /// optional id column (`customer_id`, `ID` or `id`).
 pub fn from_rfm_csv(path: &Path) -> Result<Vec<Rfm>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    from_rfm_text(path, &text)
+}
+
+/// [`from_rfm_csv`] on text already read.
+pub fn from_rfm_text(path: &Path, text: &str) -> Result<Vec<Rfm>> {
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());

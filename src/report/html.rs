@@ -133,6 +133,9 @@ pub fn render(sc: &Scenario, r: &RunResults, charts: &RunCharts) -> Vec<u8> {
             ", {} new customers a day at ${:.2} each",
             a.per_day,
             a.cost_per_customer_cents as f64 / 100.0
+        )) + &sc.population.base.as_ref().map_or(String::new(), |b| format!(
+            ", plus {}",
+            esc(&crate::base::describe(b, &sc.population.segments))
         )),
         &sc.sha256[..16]
     );

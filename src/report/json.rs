@@ -3,7 +3,9 @@
 //! Layout: `{"scenario": {"name", "sha256"}, "seed", "replicates", "horizon_days", "period",
 //! "control", "designs": [{"name", "kind", "metrics": {METRIC: {"mean", "sd", "ci95"}},
 //! "vs_control": {METRIC: {"mean", "ci95"}}}]}`. Keys keep their order; undefined values are
-//! `null`. No timestamps or durations, so identical inputs give identical bytes.
+//! `null`. No timestamps or durations, so identical inputs give identical bytes. With a
+//! `[population.base]` (issue 14) a last key `"base": {"rfm", "sha256", "unit", "customers",
+//! "expected_alive_share_day0"}` says which store customers the run started from.
 
 use serde_json::{json, Map, Value};
 
@@ -60,7 +62,7 @@ pub fn summary(sc: &Scenario, r: &RunResults) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut doc = json!({
         "scenario": {"name": sc.name, "sha256": sc.sha256},
         "seed": sc.seed,
         "replicates": sc.replicates,
@@ -68,7 +70,13 @@ pub fn summary(sc: &Scenario, r: &RunResults) -> Value {
         "period": sc.period.as_str(),
         "control": sc.control_design().name,
         "designs": designs,
-    })
+    });
+    // Issue 14: only scenarios with a `[population.base]` get the key, so the documents of
+    // every other scenario keep their bytes.
+    if let Some(b) = &sc.population.base {
+        doc["base"] = crate::base::summary_json(b, &sc.population.segments);
+    }
+    doc
 }
 
 /// Render `summary.json` (pretty, newline-terminated).

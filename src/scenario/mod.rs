@@ -65,6 +65,16 @@ pub struct Population {
     pub acquisition: Option<Acquisition>,
     /// Segments; shares sum to 1.
     pub segments: Vec<Segment>,
+    /// The store's own customers at day 0, from `[population.base]` (issue 14): customer
+    /// ids 0..n, before the synthetic `customers`.
+    pub base: Option<crate::base::Base>,
+}
+
+impl Population {
+    /// Customers in the base table (0 without one).
+    pub fn base_len(&self) -> u64 {
+        self.base.as_ref().map_or(0, |b| b.customers.len() as u64)
+    }
 }
 
 /// A product category: a fixed share of every order's spend with its own gross margin
@@ -406,6 +416,57 @@ impl Checker<'_> {
     }
 }
 
+/// Issue 14: check `[population.base]` and read its table (relative to the scenario file).
+fn validate_base(
+    ck: &Checker,
+    raw: Option<&raw::RawBase>,
+    segments: &[Segment],
+) -> Result<Option<crate::base::Base>> {
+    use crate::base::SegmentOf;
+    let Some(b) = raw else { return Ok(None) };
+    let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
+    let seg = match (&b.segment, &b.segment_col) {
+        (Some(_), Some(_)) => {
+            return Err(ck.err(
+                "population.base.segment_col",
+                "give either `segment` (one segment for every row) or `segment_col`, not both",
+            ))
+        }
+        (None, Some(c)) => SegmentOf::Column(c),
+        (Some(name), None) => {
+            SegmentOf::All(names.iter().position(|n| n == name).ok_or_else(|| {
+                ck.err(
+                    "population.base.segment",
+                    format!(
+                        "unknown segment `{name}`; the segments are: {}",
+                        names.join(", ")
+                    ),
+                )
+            })?)
+        }
+        (None, None) if names.len() == 1 => SegmentOf::All(0),
+        (None, None) => {
+            return Err(ck.err(
+                "population.base.segment",
+                "is required when there is more than one segment (or give `segment_col`)",
+            ))
+        }
+    };
+    let dir = if ck.origin == DEFAULT_ORIGIN {
+        Path::new(".")
+    } else {
+        Path::new(ck.origin).parent().unwrap_or(Path::new("."))
+    };
+    let path = dir.join(&b.rfm);
+    let (bytes, customers) = crate::base::load(&path, &names, seg)?;
+    Ok(Some(crate::base::Base {
+        rfm: b.rfm.clone(),
+        sha256: hex(&Sha256::digest(&bytes)),
+        unit: b.unit.unwrap_or(TimeUnit::Week),
+        customers,
+    }))
+}
+
 fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Result<Scenario> {
     let ck = Checker { loc, origin };
     if raw.name.trim().is_empty() {
@@ -532,13 +593,17 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
         population: Population {
             customers: pop.customers.0,
             acquisition,
+            base: validate_base(&ck, pop.base.as_ref(), &segments)?,
             segments,
         },
         categories,
         designs,
         control,
     };
-    if scenario.population.customers == 0 && scenario.expected_acquired() == 0.0 {
+    if scenario.population.customers == 0
+        && scenario.population.base.is_none()
+        && scenario.expected_acquired() == 0.0
+    {
         return Err(ck.err(
             "population.customers",
             "the population is empty: set customers > 0 or an acquisition rate > 0",

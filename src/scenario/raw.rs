@@ -75,6 +75,18 @@ pub struct RawPopulation {
     pub customers: Customers,
     pub acquisition: Option<RawAcquisition>,
     pub segments: Vec<RawSegment>,
+    /// Issue 14: the store's own customers.
+    pub base: Option<RawBase>,
+}
+
+/// `[population.base]` (issue 14): a per-customer RFM table.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawBase {
+    pub rfm: String,
+    pub unit: Option<TimeUnit>,
+    pub segment: Option<String>,
+    pub segment_col: Option<String>,
 }
 
 /// `[population.acquisition]`.
@@ -97,6 +109,8 @@ pub struct RawSegment {
     pub spend: RawSpend,
     pub discount_elasticity: Option<Multiplier>,
     pub benefit_cut_dropout: Option<Multiplier>,
+    /// Issue 14: the fit's parameter covariance (data for a later issue).
+    pub covariance: Option<crate::fit::models::FitCovariance>,
 }
 
 /// Time unit the purchase-model rates are expressed in.
