@@ -14,6 +14,7 @@ pub mod ab;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod finance;
 pub mod fit;
 pub mod metrics;
 pub mod population;
@@ -23,5 +24,6 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;
+pub mod uncertainty;
 
 pub use error::{Error, Result};

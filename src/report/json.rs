@@ -60,15 +60,20 @@ pub fn summary(sc: &Scenario, r: &RunResults) -> Value {
             })
         })
         .collect();
-    json!({
+    let mut v = json!({
         "scenario": {"name": sc.name, "sha256": sc.sha256},
         "seed": sc.seed,
         "replicates": sc.replicates,
         "horizon_days": sc.horizon_days,
         "period": sc.period.as_str(),
         "control": sc.control_design().name,
+        "objective": sc.finance.describe(),
         "designs": designs,
-    })
+    });
+    if let Some(d) = &r.decision {
+        v["decision"] = super::decision::json(d);
+    }
+    v
 }
 
 /// Render `summary.json` (pretty, newline-terminated).
