@@ -25,3 +25,5 @@ mod sweep;
 mod output_safety;
 // Issue 12: structured fuzzing of every input, and its past findings.
 mod fuzz;
+// Issue 15: decisions under uncertainty.
+mod uncertainty;

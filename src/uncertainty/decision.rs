@@ -19,9 +19,11 @@
 //! - EVPPI per input: each design's `nb` is regressed on the input ([`Spline`]); EVPPI =
 //!   E[max_d g_d(x)] - max_d E[g_d(x)]. The regression averages out the other inputs and
 //!   the inner noise, but its fitted values still carry estimation error (the hat matrix
-//!   times the residuals), which biases EVPPI upward; the same SIMEX step adds that error
-//!   once more (residual vectors permuted across worlds, jointly for all designs) and
-//!   subtracts the increase. Values below 0 after correction are reported as 0.
+//!   times the residuals), which biases EVPPI upward (the max picks it up). Correction:
+//!   each design's fitted deviations from its mean are shrunk by the positive-part
+//!   James-Stein factor 1 - (df - 1) s^2 / SS_fit (s^2 the residual variance), which is 0
+//!   when the fit explains no more than noise would. What remains: a small upward bias
+//!   for weak effects, and a downward one if the spline cannot follow a sharp effect.
 //! - Standard errors: P(best) sqrt(p(1-p)/W); EVPI and EVPPI the sd over worlds of the
 //!   per-world opportunity loss divided by sqrt(W) (Latin hypercube sampling makes them
 //!   conservative).
@@ -249,7 +251,7 @@ pub fn compute(
         evpi_naive
     };
     let evpi_se = sd(&losses) / (w as f64).sqrt();
-    let (evppi, robustness) = per_input(names, control, paths, x, &nb, &mut rng);
+    let (evppi, robustness) = per_input(names, control, paths, x, &nb);
     let prob_best_se = designs
         .iter()
         .map(|d| (d.prob_best * (1.0 - d.prob_best) / w as f64).sqrt())
@@ -274,7 +276,6 @@ fn per_input(
     paths: &[String],
     x: &[Vec<f64>],
     nb: &[Vec<f64>],
-    rng: &mut Xoshiro256PlusPlus,
 ) -> (Vec<Evppi>, Vec<Robustness>) {
     let w = nb.len();
     let nd = names.len();
@@ -297,45 +298,48 @@ fn per_input(
                     .collect()
             })
             .collect();
-        let (naive, losses) = value_of_information(&fitted);
-        // SIMEX: refit on the fitted values plus the residuals permuted across worlds.
-        let resid: Vec<Vec<f64>> = nb
-            .iter()
-            .zip(&fitted)
-            .map(|(a, f)| a.iter().zip(f).map(|(y, g)| y - g).collect())
-            .collect();
-        let noisy: f64 = (0..SIMEX_DRAWS)
-            .map(|_| {
-                let mut perm: Vec<usize> = (0..w).collect();
-                for k in (1..w).rev() {
-                    perm.swap(k, rng.random_range(0..=k));
-                }
-                let y2: Vec<Vec<f64>> = (0..w)
-                    .map(|i| (0..nd).map(|d| fitted[i][d] + resid[perm[i]][d]).collect())
-                    .collect();
-                let refit: Vec<Vec<f64>> = {
-                    let s2: Vec<Option<Spline>> = (0..nd)
-                        .map(|d| {
-                            (d != control).then(|| {
-                                Spline::fit(&xj, &y2.iter().map(|r| r[d]).collect::<Vec<_>>())
-                            })
-                        })
-                        .collect();
-                    xj.iter()
-                        .map(|v| {
-                            s2.iter()
-                                .map(|s| s.as_ref().map_or(0.0, |s| s.predict(*v)))
-                                .collect()
-                        })
+        let (naive, _) = value_of_information(&fitted);
+        // Shrink each design's fitted deviations toward its mean by the positive-part
+        // James-Stein factor 1 - (df - 1) s^2 / SS_fit: under an input that affects
+        // nothing SS_fit is about (df - 1) s^2 (noise alone), so the fit collapses to the
+        // mean and EVPPI to 0; a real effect keeps nearly all of its fit.
+        let shrunk: Vec<Vec<f64>> = {
+            let factors: Vec<f64> = (0..nd)
+                .map(|d| match &splines[d] {
+                    None => 0.0,
+                    Some(s) => {
+                        let ys: Vec<f64> = nb.iter().map(|r| r[d]).collect();
+                        let m = mean(&ys);
+                        let ss_fit: f64 = fitted.iter().map(|f| (f[d] - m).powi(2)).sum();
+                        let ss_res: f64 = fitted
+                            .iter()
+                            .zip(&ys)
+                            .map(|(f, y)| (y - f[d]).powi(2))
+                            .sum();
+                        let k = s.df();
+                        let s2 = ss_res / (w.saturating_sub(k)).max(1) as f64;
+                        if ss_fit > 0.0 {
+                            (1.0 - (k.saturating_sub(1)) as f64 * s2 / ss_fit).max(0.0)
+                        } else {
+                            0.0
+                        }
+                    }
+                })
+                .collect();
+            let means = column_means(&fitted);
+            fitted
+                .iter()
+                .map(|f| {
+                    (0..nd)
+                        .map(|d| means[d] + factors[d] * (f[d] - means[d]))
                         .collect()
-                };
-                value_of_information(&refit).0
-            })
-            .sum::<f64>()
-            / SIMEX_DRAWS as f64;
+                })
+                .collect()
+        };
+        let (value, losses) = value_of_information(&shrunk);
         evppi.push(Evppi {
             path: path.clone(),
-            value: (2.0 * naive - noisy).max(0.0),
+            value,
             naive,
             se: sd(&losses) / (w as f64).sqrt(),
         });

@@ -71,7 +71,7 @@ fn scenario_err(origin: &str, line: Option<usize>, field: &str, message: String)
     }
 }
 
-/// Every distribution written in `src`, in file order.
+/// Every distribution written in `src`, ordered by table keys (deterministic).
 pub fn find(src: &str, origin: &str) -> Result<Vec<Input>> {
     if !src.contains("dist") {
         return Ok(Vec::new());

@@ -95,6 +95,11 @@ impl Spline {
         }
     }
 
+    /// Number of basis columns kept (the fit's degrees of freedom).
+    pub fn df(&self) -> usize {
+        self.kept.len()
+    }
+
     /// The fitted net benefit at input value `x`.
     pub fn predict(&self, x: f64) -> f64 {
         let b = basis((x - self.centre) / self.scale, &self.knots);

@@ -70,7 +70,7 @@ pub struct Spec {
     pub replicates: u32,
     /// Built-in ranges for illustrative behavioural defaults.
     pub defaults: bool,
-    /// The uncertain inputs, file order then built-in defaults.
+    /// The uncertain inputs: the scenario's (by key order), then built-in defaults.
     pub inputs: Vec<Input>,
     /// The scenario text with its distributions (the worlds are made from it).
     text: String,
