@@ -136,7 +136,7 @@ fn bad_uncertain_inputs_are_located() {
             "bad.toml:30",
             "designs.lift.costs.launch",
             "lowest value",
-            ">= 0",
+            "must be in [0, 1e9]",
         ],
     );
     bad(
