@@ -15,6 +15,7 @@ pub mod base;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod finance;
 pub mod fit;
 pub mod metrics;
 pub mod population;
@@ -24,5 +25,6 @@ pub mod run;
 pub mod scenario;
 pub mod stats;
 pub mod sweep;
+pub mod uncertainty;
 
 pub use error::{Error, Result};

@@ -343,6 +343,8 @@ pub const RUN_METRICS: &[&str] = &[
     "nonmember_orders_per_year",
     "winback_contacts",
     "winback_responses",
+    "objective",
+    "incremental_objective",
 ];
 
 fn cents(c: i64) -> f64 {
@@ -460,7 +462,18 @@ pub fn run_metrics(
         ),
         Some(t.winback_contacts as f64),
         Some(t.winback_responses as f64),
+        // The `[finance]` objective (NPV after points liability), and against the control.
+        Some(sc.finance.objective(t, cost_per_point, sc)),
+        Some(
+            sc.finance.objective(t, cost_per_point, sc)
+                - sc.finance
+                    .objective(control, control_cost_per_point(sc), sc),
+        ),
     ]
+}
+
+fn control_cost_per_point(sc: &Scenario) -> f64 {
+    sc.control_design().cost_per_point()
 }
 
 /// Names of the per-period series, in the order they are reported.
@@ -598,6 +611,8 @@ pub struct RunResults {
     pub tallies: Vec<Vec<Tally>>,
     /// Statistics per design, in scenario order.
     pub designs: Vec<DesignStats>,
+    /// The decision over uncertain inputs, for a scenario with `[uncertainty]`.
+    pub decision: Option<crate::uncertainty::Decision>,
 }
 
 impl RunResults {
@@ -721,7 +736,11 @@ impl RunResults {
                 }
             })
             .collect();
-        RunResults { tallies, designs }
+        RunResults {
+            tallies,
+            designs,
+            decision: None,
+        }
     }
 
     /// Index of a run metric by name.

@@ -27,15 +27,22 @@ pub fn simulate(sc: &Scenario, opts: &RunOptions) -> Result<RunResults> {
         ctx.common_random_numbers = !opts.independent_streams;
         engine::simulate_with(&ctx, opts.progress)
     };
-    let tallies = match opts.threads {
-        None => work(),
+    // The nominal run, then (with `[uncertainty]`) every world.
+    let all = || -> Result<RunResults> {
+        let mut r = RunResults::from_tallies(sc, work());
+        if sc.uncertainty.is_some() {
+            r.decision = Some(crate::uncertainty::run(sc)?);
+        }
+        Ok(r)
+    };
+    match opts.threads {
+        None => all(),
         Some(n) => rayon::ThreadPoolBuilder::new()
             .num_threads(n)
             .build()
             .map_err(|e| Error::Other(format!("cannot start {n} worker threads: {e}")))?
-            .install(work),
-    };
-    Ok(RunResults::from_tallies(sc, tallies))
+            .install(all),
+    }
 }
 
 /// Simulate and render every output file (nothing touches the disk).

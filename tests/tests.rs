@@ -30,3 +30,5 @@ mod fuzz;
 mod golden;
 // Issue 14: the store's own customers from their fitted state (`[population.base]`).
 mod base;
+// Issue 15: decisions under uncertainty.
+mod uncertainty;

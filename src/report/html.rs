@@ -139,6 +139,10 @@ pub fn render(sc: &Scenario, r: &RunResults, charts: &RunCharts) -> Vec<u8> {
         )),
         &sc.sha256[..16]
     );
+    if let Some(dec) = &r.decision {
+        let fixed = super::decision::fixed_assumptions(sc);
+        h.push_str(&super::decision::html(dec, &fixed));
+    }
 
     // Headline table.
     let idx = |m: &str| RunResults::metric_index(m).expect("metric");

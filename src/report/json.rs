@@ -69,12 +69,16 @@ pub fn summary(sc: &Scenario, r: &RunResults) -> Value {
         "horizon_days": sc.horizon_days,
         "period": sc.period.as_str(),
         "control": sc.control_design().name,
+        "objective": sc.finance.describe(),
         "designs": designs,
     });
     // Issue 14: only scenarios with a `[population.base]` get the key, so the documents of
     // every other scenario keep their bytes.
     if let Some(b) = &sc.population.base {
         doc["base"] = crate::base::summary_json(b, &sc.population.segments);
+    }
+    if let Some(d) = &r.decision {
+        doc["decision"] = super::decision::json(d);
     }
     doc
 }

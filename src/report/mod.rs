@@ -2,6 +2,7 @@
 
 pub mod charts;
 pub mod csv;
+pub mod decision;
 pub mod font;
 pub mod html;
 pub mod json;
@@ -50,5 +51,8 @@ fn render_tables(sc: &Scenario, r: &RunResults) -> OutputFiles {
     files.add("timeseries.csv", csv::render_timeseries(sc, r));
     files.add("tiers.csv", csv::render_tiers(r));
     files.add("progress_curve.csv", csv::render_progress(r));
+    if let Some(d) = &r.decision {
+        files.add("worlds.csv", decision::worlds_csv(d));
+    }
     files
 }

@@ -51,6 +51,7 @@ pub fn render(sc: &Scenario, r: &RunResults) -> String {
         let mut h = vec!["design".to_string(), "kind".to_string()];
         h.extend(cols.iter().map(|(c, _)| c.to_string()));
         h.push("net_profit vs control [95% CI]".into());
+        h.push("objective vs control [95% CI]".into());
         h.push("payback".into());
         h.push("member lift naive/causal".into());
         h
@@ -60,17 +61,19 @@ pub fn render(sc: &Scenario, r: &RunResults) -> String {
         for (c, dec) in cols {
             row.push(opt(d.metrics[idx(c)].mean, dec));
         }
-        let v = &d.vs_control[idx("net_profit")];
-        row.push(match (v.mean, v.ci95) {
-            (Some(m), Some([lo, hi])) => format!(
-                "{} [{}, {}]",
-                thousands(m, 0),
-                thousands(lo, 0),
-                thousands(hi, 0)
-            ),
-            (Some(m), None) => thousands(m, 0),
-            _ => "-".into(),
-        });
+        for metric in ["net_profit", "objective"] {
+            let v = &d.vs_control[idx(metric)];
+            row.push(match (v.mean, v.ci95) {
+                (Some(m), Some([lo, hi])) => format!(
+                    "{} [{}, {}]",
+                    thousands(m, 0),
+                    thousands(lo, 0),
+                    thousands(hi, 0)
+                ),
+                (Some(m), None) => thousands(m, 0),
+                _ => "-".into(),
+            });
+        }
         row.push(if d.kind == "none" {
             "-".into()
         } else {
@@ -114,6 +117,14 @@ pub fn render(sc: &Scenario, r: &RunResults) -> String {
                 "-".repeat(widths.iter().sum::<usize>() + 2 * (widths.len() - 1))
             );
         }
+    }
+    let _ = writeln!(
+        out,
+        "objective: {} (95% CI: Monte Carlo noise at fixed inputs)",
+        sc.finance.describe()
+    );
+    if let Some(d) = &r.decision {
+        out.push_str(&super::decision::terminal(d));
     }
     out
 }

@@ -54,6 +54,10 @@ pub struct Scenario {
     pub designs: Vec<Design>,
     /// Index of the control design (the first with `kind = "none"`).
     pub control: usize,
+    /// `[uncertainty]`: the worlds to draw and the uncertain inputs (`None`: one world).
+    pub uncertainty: Option<crate::uncertainty::Spec>,
+    /// `[finance]`: the objective decisions maximise.
+    pub finance: crate::finance::Finance,
 }
 
 /// `[population]`, validated.
@@ -231,8 +235,14 @@ impl Scenario {
         Self::parse(DEFAULT_SCENARIO, DEFAULT_ORIGIN)
     }
 
-    /// Parse and validate scenario text; `origin` names it in error messages.
+    /// Parse and validate scenario text; `origin` names it in error messages. Numbers may
+    /// be distributions (see [`crate::uncertainty`]); the scenario then holds their medians.
     pub fn parse(src: &str, origin: &str) -> Result<Self> {
+        crate::uncertainty::parse_scenario(src, origin)
+    }
+
+    /// Parse and validate scenario text in which every value is a plain number.
+    pub(crate) fn parse_plain(src: &str, origin: &str) -> Result<Self> {
         let loc = Locator::new(src);
         let tree: toml::Table = toml::from_str(src).map_err(|e| toml_error(&loc, origin, &e))?;
         limits::check_sizes(&Checker { loc: &loc, origin }, &tree)?;
@@ -344,6 +354,11 @@ pub fn slug(name: &str) -> String {
         s = format!("scenario-{}", &digest[..8]);
     }
     s
+}
+
+/// SHA-256 of a scenario text, hex.
+pub(crate) fn sha256_hex(src: &str) -> String {
+    hex(&Sha256::digest(src.as_bytes()))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -599,6 +614,14 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
         categories,
         designs,
         control,
+        uncertainty: raw
+            .uncertainty
+            .as_ref()
+            .map(crate::uncertainty::Spec::validate)
+            .transpose()
+            .map_err(|(f, m)| ck.err(f, m))?,
+        finance: crate::finance::Finance::validate(raw.finance.as_ref())
+            .map_err(|(f, m)| ck.err(f, m))?,
     };
     if scenario.population.customers == 0
         && scenario.population.base.is_none()

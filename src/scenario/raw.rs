@@ -25,6 +25,8 @@ pub struct RawScenario {
     pub population: RawPopulation,
     pub categories: Option<Vec<RawCategory>>,
     pub designs: Vec<super::design::RawDesign>,
+    pub uncertainty: Option<crate::uncertainty::RawUncertainty>,
+    pub finance: Option<crate::finance::RawFinance>,
 }
 
 /// One `[[categories]]` entry: a part of every order's spend with its own margin.
