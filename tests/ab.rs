@@ -94,6 +94,7 @@ fn arm(name: &str, n: u64, x: u64) -> ArmData {
         visitors: n,
         conversions: x,
         revenue: None,
+        ..ArmData::default()
     }
 }
 
