@@ -51,7 +51,9 @@ fn per_visitor_csv(rows: u64) -> Vec<u8> {
     out.extend_from_slice(b"variant,converted,revenue,pre\n");
     let mut s: u64 = 16;
     for i in 0..rows {
-        s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let u = (s >> 11) as f64 / (1u64 << 53) as f64;
         let arm = if i % 2 == 0 { "control" } else { "points" };
         let pre = (s >> 40) % 200;
