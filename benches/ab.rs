@@ -18,6 +18,7 @@ fn arm(name: &str, n: u64, x: u64) -> ArmData {
         visitors: n,
         conversions: x,
         revenue: None,
+        ..ArmData::default()
     }
 }
 
@@ -37,6 +38,51 @@ fn statistics(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("full_comparison", n), &n, |b, &n| {
             let (c, t) = (arm("c", n, xc), arm("t", n, xt));
             b.iter(|| analyze::compare(black_box(&c), black_box(&t)))
+        });
+    }
+    g.finish();
+}
+
+/// A per-visitor CSV of `rows` visitors (two arms, 3% converting, revenue and a
+/// covariate), built in memory with a fixed linear congruential sequence.
+fn per_visitor_csv(rows: u64) -> Vec<u8> {
+    use std::io::Write;
+    let mut out = Vec::with_capacity(rows as usize * 20);
+    out.extend_from_slice(b"variant,converted,revenue,pre\n");
+    let mut s: u64 = 16;
+    for i in 0..rows {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let u = (s >> 11) as f64 / (1u64 << 53) as f64;
+        let arm = if i % 2 == 0 { "control" } else { "points" };
+        let pre = (s >> 40) % 200;
+        if u < 0.03 {
+            let _ = writeln!(out, "{arm},1,{:.2},{pre}", 20.0 + 2000.0 * u);
+        } else {
+            let _ = writeln!(out, "{arm},0,0,{pre}");
+        }
+    }
+    out
+}
+
+/// Streaming the input (issue 16): throughput in CSV rows, plain and with CUPED.
+fn reading(c: &mut Criterion) {
+    use loyalsim::ab::input::{self, ReadOptions};
+    let rows = 1_000_000u64;
+    let bytes = per_visitor_csv(rows);
+    let mut g = c.benchmark_group("ab_read");
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(5))
+        .sample_size(10);
+    g.throughput(Throughput::Elements(rows));
+    for (label, cov) in [("per_visitor", None), ("per_visitor_cuped", Some("pre"))] {
+        let opts = ReadOptions {
+            covariate: cov.map(String::from),
+            ..ReadOptions::default()
+        };
+        g.bench_with_input(BenchmarkId::new(label, rows), &rows, |b, _| {
+            b.iter(|| input::read("bench.csv", black_box(&bytes[..]), &opts).expect("reads"))
         });
     }
     g.finish();
@@ -67,5 +113,5 @@ fn simulator(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, statistics, simulator);
+criterion_group!(benches, statistics, reading, simulator);
 criterion_main!(benches);

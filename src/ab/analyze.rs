@@ -45,7 +45,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::stats::{self, Defined, Moments, Srm};
+use super::stats::{self, Defined, Srm};
 use crate::{Error, Result};
 
 /// Multiple-testing correction across treatments.
@@ -58,27 +58,7 @@ pub enum Correction {
     Bh,
 }
 
-/// One variant's data, aggregated.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArmData {
-    /// Variant name as in the file.
-    pub name: String,
-    /// Visitors.
-    pub visitors: u64,
-    /// Visitors who converted.
-    pub conversions: u64,
-    /// Revenue per visitor moments, when the file has revenue.
-    pub revenue: Option<Moments>,
-}
-
-/// The data of an experiment, read from CSV.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ExperimentData {
-    /// `"per-visitor"` or `"aggregated"`.
-    pub format: &'static str,
-    /// Arms in order of first appearance.
-    pub arms: Vec<ArmData>,
-}
+pub use super::input::{ArmData, ExperimentData};
 
 /// Options of an analysis.
 #[derive(Debug, Clone)]
@@ -91,6 +71,17 @@ pub struct AnalyzeOptions {
     pub alpha: f64,
     /// Correction across treatments.
     pub correction: Correction,
+    /// Prior on the relative revenue effect for the Gaussian Bayesian result.
+    pub prior: stats::GaussianPrior,
+    /// Tuning parameter τ of the sequential confidence sequence; `None` = no sequential
+    /// results.
+    pub sequential_tuning: Option<f64>,
+    /// Metrics that must not get worse (`conversion`, `revenue` or a ratio's name).
+    pub guardrails: Vec<String>,
+    /// Names of the ratio metrics read (`NUM/DEN`), in the order of the arms' ratio sums.
+    pub ratio_names: Vec<String>,
+    /// The revenue cap applied while reading, reported.
+    pub capping: Option<Capping>,
 }
 
 impl Default for AnalyzeOptions {
@@ -100,8 +91,29 @@ impl Default for AnalyzeOptions {
             weights: None,
             alpha: 0.05,
             correction: Correction::Holm,
+            prior: stats::GaussianPrior {
+                mean: 0.0,
+                sd: None,
+            },
+            sequential_tuning: None,
+            guardrails: Vec::new(),
+            ratio_names: Vec::new(),
+            capping: None,
         }
     }
+}
+
+/// The revenue cap of `--cap`, as applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capping {
+    /// Always `"revenue"`.
+    pub metric: &'static str,
+    /// Percentile asked for (of the converters' revenue), or null for a fixed value.
+    pub percentile: Option<f64>,
+    /// Cap applied (currency).
+    pub value: f64,
+    /// Visitors whose revenue was lowered to the cap, all arms.
+    pub visitors_capped: u64,
 }
 
 /// One arm in the report.
@@ -150,6 +162,12 @@ pub struct ConversionComparison {
     pub expected_loss: f64,
     /// Reason for each `null` above, by key.
     pub undefined: BTreeMap<String, String>,
+    /// Regression-adjusted result (`--covariate`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuped: Option<CupedResult>,
+    /// Always-valid results (`--sequential`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<SequentialResult>,
 }
 
 /// Revenue-per-visitor comparison of one treatment with the control.
@@ -179,6 +197,110 @@ pub struct RevenueComparison {
     pub relative_ci95: Option<[f64; 2]>,
     /// Reason for each `null` above, by key.
     pub undefined: BTreeMap<String, String>,
+    /// Gaussian Bayesian result on the relative effect (with revenue data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bayes: Option<BayesRevenue>,
+    /// Regression-adjusted result (`--covariate`, with revenue data).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cuped: Option<CupedResult>,
+    /// Always-valid results (`--sequential`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sequential: Option<SequentialResult>,
+}
+
+/// CUPED-adjusted comparison (absolute difference; Welch degrees of freedom as for the
+/// unadjusted test; theta pooled over both arms).
+#[derive(Debug, Clone, Serialize)]
+pub struct CupedResult {
+    /// Adjusted treatment − control.
+    pub abs_diff: Option<f64>,
+    /// 95% interval of `abs_diff` (t quantile at `df`).
+    pub ci95: Option<[f64; 2]>,
+    /// Two-sided p-value.
+    pub p_value: Option<f64>,
+    /// Welch t of the adjusted values.
+    pub t: Option<f64>,
+    /// Welch–Satterthwaite degrees of freedom of the adjusted values.
+    pub df: Option<f64>,
+    /// Cov(metric, covariate) / Var(covariate) over both arms.
+    pub theta: Option<f64>,
+    /// 1 − Var(adjusted difference) / Var(unadjusted difference).
+    pub variance_reduction: Option<f64>,
+    /// Reason for each `null` above, by key.
+    pub undefined: BTreeMap<String, String>,
+}
+
+/// A ratio metric (`--ratio NUM/DEN`) compared by the delta method.
+#[derive(Debug, Clone, Serialize)]
+pub struct RatioComparison {
+    /// `NUM/DEN`.
+    pub name: String,
+    /// Control Σnum/Σden.
+    pub control_value: Option<f64>,
+    /// Treatment Σnum/Σden.
+    pub treatment_value: Option<f64>,
+    /// treatment_value − control_value.
+    pub abs_diff: Option<f64>,
+    /// 95% interval of `abs_diff` (Welch t quantile, as GrowthBook).
+    pub ci95: Option<[f64; 2]>,
+    /// treatment_value / control_value − 1.
+    pub relative_lift: Option<f64>,
+    /// 95% delta-method interval of `relative_lift` (t quantile at `df`, as GrowthBook).
+    pub relative_ci95: Option<[f64; 2]>,
+    /// Two-sided p-value of `abs_diff`.
+    pub p_value: Option<f64>,
+    /// Welch t.
+    pub t: Option<f64>,
+    /// Welch–Satterthwaite degrees of freedom.
+    pub df: Option<f64>,
+    /// Reason for each `null` above, by key.
+    pub undefined: BTreeMap<String, String>,
+}
+
+/// Gaussian posterior of the relative revenue effect, GrowthBook's effect model.
+#[derive(Debug, Clone, Serialize)]
+pub struct BayesRevenue {
+    /// The prior: mean and sd of the relative effect (sd null = flat, improper).
+    pub prior: stats::GaussianPrior,
+    /// Always `"relative"`: effects are treatment/control − 1.
+    pub scale: &'static str,
+    /// Posterior mean of the relative effect.
+    pub expected: f64,
+    /// Posterior sd.
+    pub sd: f64,
+    /// 95% credible interval.
+    pub ci95: [f64; 2],
+    /// P(treatment beats control).
+    pub chance_to_win: f64,
+    /// Expected relative loss of shipping the treatment, E[max(−effect, 0)].
+    pub risk_treatment: f64,
+    /// Expected relative loss of keeping the control, E[max(effect, 0)].
+    pub risk_control: f64,
+}
+
+/// Always-valid p-value and 95% confidence sequence of the absolute difference, valid
+/// however often the data were looked at (Waudby-Smith et al. 2023, GrowthBook's form).
+#[derive(Debug, Clone, Serialize)]
+pub struct SequentialResult {
+    /// Tuning parameter τ (visitors at which the sequence is tightest).
+    pub tuning: f64,
+    /// Always-valid two-sided p-value.
+    pub p_value: Option<f64>,
+    /// 95% confidence sequence.
+    pub ci95: Option<[f64; 2]>,
+    /// Reason for each `null` above, by key.
+    pub undefined: BTreeMap<String, String>,
+}
+
+/// A guardrail check: a metric that must not get worse.
+#[derive(Debug, Clone, Serialize)]
+pub struct Guardrail {
+    /// `conversion`, `revenue` or a ratio's name.
+    pub metric: String,
+    /// One-sided p-value of H1: the treatment is worse.
+    pub p_value_worse: Option<f64>,
+    /// `"failing"` (significantly worse at alpha, one-sided), `"ok"`, or `"unknown"`.
+    pub status: &'static str,
 }
 
 /// One treatment against the control.
@@ -192,6 +314,12 @@ pub struct Comparison {
     pub conversion: ConversionComparison,
     /// Revenue-per-visitor statistics.
     pub revenue_per_visitor: RevenueComparison,
+    /// Ratio metrics (`--ratio`), in option order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ratios: Vec<RatioComparison>,
+    /// Guardrail checks (`--guardrail`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub guardrails: Vec<Guardrail>,
 }
 
 /// The full analysis (serialised as the `--json` output; keys in the module docs).
@@ -215,237 +343,21 @@ pub struct Analysis {
     pub comparisons: Vec<Comparison>,
     /// Sample ratio mismatch test.
     pub srm: Srm,
+    /// The revenue cap applied (`--cap`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub capping: Option<Capping>,
 }
 
 const LEVEL95: f64 = 0.95;
 
-fn data_err(path: &str, line: Option<usize>, message: impl Into<String>) -> Error {
-    Error::Data {
-        path: path.to_string(),
-        line,
-        message: message.into(),
-    }
-}
-
-/// Read per-visitor or aggregated rows from a CSV file.
+/// Read per-visitor or aggregated rows from a CSV file (`-` = standard input).
 pub fn read_csv(path: &Path) -> Result<ExperimentData> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    parse_csv(&path.display().to_string(), &bytes)
-}
-
-/// Running per-arm accumulator (Welford's update for revenue, in file order, so results
-/// are reproducible to the bit).
-#[derive(Default)]
-struct Acc {
-    visitors: u64,
-    conversions: u64,
-    mean: f64,
-    m2: f64,
-    sum: f64,
-    sum_sq: f64,
+    super::input::read_path(path, &super::input::ReadOptions::default())
 }
 
 /// Parse CSV bytes (`path` is only used in messages).
 pub fn parse_csv(path: &str, bytes: &[u8]) -> Result<ExperimentData> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = rdr
-        .headers()
-        .map_err(|e| data_err(path, Some(1), format!("cannot read the header: {e}")))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let variant = col("variant").ok_or_else(|| {
-        data_err(
-            path,
-            Some(1),
-            "missing column `variant`; expected `variant,converted,revenue` (one row per visitor) \
-             or `variant,visitors,conversions[,revenue_sum,revenue_sum_squares]` (aggregated)",
-        )
-    })?;
-    let aggregated = col("visitors").is_some();
-    let need = |name: &str| {
-        col(name).ok_or_else(|| {
-            let form = if aggregated {
-                "aggregated rows need `variant,visitors,conversions[,revenue_sum,revenue_sum_squares]`"
-            } else {
-                "per-visitor rows need `variant,converted[,revenue]`"
-            };
-            data_err(path, Some(1), format!("missing column `{name}`; {form}"))
-        })
-    };
-    let (c_a, c_b, c_rev, c_rev2) = if aggregated {
-        let v = need("visitors")?;
-        let c = need("conversions")?;
-        let (rs, rq) = (col("revenue_sum"), col("revenue_sum_squares"));
-        if rs.is_some() != rq.is_some() {
-            return Err(data_err(
-                path,
-                Some(1),
-                "columns `revenue_sum` and `revenue_sum_squares` go together: give both or neither",
-            ));
-        }
-        (v, c, rs, rq)
-    } else {
-        (need("converted")?, 0, col("revenue"), None)
-    };
-
-    let mut names: Vec<String> = Vec::new();
-    let mut accs: Vec<Acc> = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| {
-            let l = e.position().map(|p| p.line() as usize).unwrap_or(line);
-            data_err(path, Some(l), format!("malformed CSV row: {e}"))
-        })?;
-        let line = rec.position().map(|p| p.line() as usize).unwrap_or(line);
-        let field = |c: usize, name: &str| -> Result<&str> {
-            rec.get(c)
-                .filter(|s| !s.is_empty())
-                .ok_or_else(|| data_err(path, Some(line), format!("empty `{name}`")))
-        };
-        let name = field(variant, "variant")?;
-        let k = match names.iter().position(|n| n == name) {
-            Some(k) => k,
-            None => {
-                names.push(name.to_string());
-                accs.push(Acc::default());
-                names.len() - 1
-            }
-        };
-        let acc = &mut accs[k];
-        let money = |c: usize, key: &str| -> Result<f64> {
-            let s = field(c, key)?;
-            match s.parse::<f64>() {
-                Ok(x) if x.is_finite() && x >= 0.0 => Ok(x),
-                _ => Err(data_err(
-                    path,
-                    Some(line),
-                    format!("`{key}` must be a finite number >= 0, got `{s}`"),
-                )),
-            }
-        };
-        let count = |c: usize, key: &str| -> Result<u64> {
-            let s = field(c, key)?;
-            s.parse::<u64>().map_err(|_| {
-                data_err(
-                    path,
-                    Some(line),
-                    format!("`{key}` must be a whole number >= 0, got `{s}`"),
-                )
-            })
-        };
-        if aggregated {
-            let n = count(c_a, "visitors")?;
-            let x = count(c_b, "conversions")?;
-            if x > n {
-                return Err(data_err(
-                    path,
-                    Some(line),
-                    format!("`conversions` ({x}) exceeds `visitors` ({n})"),
-                ));
-            }
-            if let (Some(rs), Some(rq)) = (c_rev, c_rev2) {
-                let s = money(rs, "revenue_sum")?;
-                let q = money(rq, "revenue_sum_squares")?;
-                // Revenue comes only from converters: (Σx)² ≤ conversions · Σx² (Cauchy–Schwarz).
-                if s * s > x as f64 * q * (1.0 + 1e-9) + 1e-9 {
-                    return Err(data_err(
-                        path,
-                        Some(line),
-                        format!(
-                            "`revenue_sum_squares` ({q}) is too small for `revenue_sum` ({s}) over \
-                             {x} conversions: it must be at least revenue_sum² / conversions"
-                        ),
-                    ));
-                }
-                acc.sum += s;
-                acc.sum_sq += q;
-            }
-            acc.visitors += n;
-            acc.conversions += x;
-        } else {
-            let s = field(c_a, "converted")?;
-            let conv = match s {
-                "0" => false,
-                "1" => true,
-                _ => {
-                    return Err(data_err(
-                        path,
-                        Some(line),
-                        format!("`converted` must be 0 or 1, got `{s}`"),
-                    ))
-                }
-            };
-            let r = match c_rev {
-                Some(c) => money(c, "revenue")?,
-                None => 0.0,
-            };
-            if !conv && r != 0.0 {
-                return Err(data_err(
-                    path,
-                    Some(line),
-                    format!("`revenue` must be 0 when `converted` is 0, got `{r}`"),
-                ));
-            }
-            acc.visitors += 1;
-            acc.conversions += u64::from(conv);
-            let delta = r - acc.mean;
-            acc.mean += delta / acc.visitors as f64;
-            acc.m2 += delta * (r - acc.mean);
-        }
-    }
-    if names.len() < 2 {
-        return Err(data_err(
-            path,
-            None,
-            format!(
-                "an experiment needs at least 2 variants, found {}",
-                names.len()
-            ),
-        ));
-    }
-    let has_revenue = c_rev.is_some();
-    let mut arms = Vec::with_capacity(names.len());
-    for (name, acc) in names.into_iter().zip(accs) {
-        if acc.visitors == 0 {
-            return Err(data_err(
-                path,
-                None,
-                format!("variant `{name}` has 0 visitors"),
-            ));
-        }
-        let revenue = has_revenue.then(|| {
-            if aggregated {
-                Moments::from_sums(acc.visitors, acc.sum, acc.sum_sq)
-            } else {
-                Moments {
-                    n: acc.visitors,
-                    mean: acc.mean,
-                    variance: if acc.visitors > 1 {
-                        acc.m2 / (acc.visitors - 1) as f64
-                    } else {
-                        0.0
-                    },
-                }
-            }
-        });
-        arms.push(ArmData {
-            name,
-            visitors: acc.visitors,
-            conversions: acc.conversions,
-            revenue,
-        });
-    }
-    Ok(ExperimentData {
-        format: if aggregated {
-            "aggregated"
-        } else {
-            "per-visitor"
-        },
-        arms,
-    })
+    super::input::read(path, bytes, &super::input::ReadOptions::default())
 }
 
 fn put<T>(r: Defined<T>, key: &str, undefined: &mut BTreeMap<String, String>) -> Option<T> {
@@ -493,8 +405,12 @@ pub fn analyze(input: &str, data: &ExperimentData, opts: &AnalyzeOptions) -> Res
                     "--weights must all be positive numbers, got {bad}"
                 )));
             }
-            let s: f64 = w.iter().sum();
-            w.iter().map(|x| x / s).collect()
+            // Scale by the largest first: 1e308 + 1e308 would overflow to infinity and turn
+            // every weight into 0 and the SRM statistic into NaN (issue 12).
+            let top = w.iter().copied().fold(0.0_f64, f64::max);
+            let scaled: Vec<f64> = w.iter().map(|x| x / top).collect();
+            let s: f64 = scaled.iter().sum();
+            scaled.iter().map(|x| x / s).collect()
         }
     };
 
@@ -517,8 +433,8 @@ pub fn analyze(input: &str, data: &ExperimentData, opts: &AnalyzeOptions) -> Res
         .iter()
         .enumerate()
         .filter(|(i, _)| *i != ci)
-        .map(|(_, t)| compare(c, t))
-        .collect();
+        .map(|(_, t)| compare_with(c, t, opts))
+        .collect::<Result<_>>()?;
 
     // Corrections within each metric family, over the comparisons whose p-value exists.
     let adjust = |ps: &[f64]| match opts.correction {
@@ -572,10 +488,200 @@ pub fn analyze(input: &str, data: &ExperimentData, opts: &AnalyzeOptions) -> Res
         arms,
         comparisons,
         srm,
+        capping: opts.capping.clone(),
     })
 }
 
-/// Compare treatment `t` with control `c` (before the multiple-testing correction).
+/// Compare treatment `t` with control `c` with every option of `opts` (before the
+/// multiple-testing correction).
+pub fn compare_with(c: &ArmData, t: &ArmData, opts: &AnalyzeOptions) -> Result<Comparison> {
+    let mut cmp = compare(c, t);
+    if let (Some(mc), Some(mt)) = (c.revenue, t.revenue) {
+        cmp.revenue_per_visitor.bayes = stats::gaussian_bayes(
+            mc.mean,
+            mc.variance_of_mean(),
+            mt.mean,
+            mt.variance_of_mean(),
+            opts.prior,
+            LEVEL95,
+        )
+        .ok()
+        .map(|b| BayesRevenue {
+            prior: opts.prior,
+            scale: "relative",
+            expected: b.mean,
+            sd: b.sd,
+            ci95: b.ci,
+            chance_to_win: b.chance_to_win,
+            risk_treatment: b.risk_treatment,
+            risk_control: b.risk_control,
+        });
+    }
+    if c.cuped_conversion.is_some() {
+        cmp.conversion.cuped = Some(cuped_result(
+            c.cuped_conversion.as_ref(),
+            t.cuped_conversion.as_ref(),
+        ));
+        if c.revenue.is_some() {
+            cmp.revenue_per_visitor.cuped = Some(cuped_result(
+                c.cuped_revenue.as_ref(),
+                t.cuped_revenue.as_ref(),
+            ));
+        }
+    }
+    cmp.ratios = c
+        .ratios
+        .iter()
+        .zip(&t.ratios)
+        .zip(&opts.ratio_names)
+        .map(|((rc, rt), name)| ratio_comparison(name, rc, rt))
+        .collect();
+    if let Some(tau) = opts.sequential_tuning {
+        let n = c.visitors + t.visitors;
+        let (pc, pt) = (cmp.conversion.control_rate, cmp.conversion.treatment_rate);
+        let var = pc * (1.0 - pc) / c.visitors as f64 + pt * (1.0 - pt) / t.visitors as f64;
+        cmp.conversion.sequential = Some(sequential_result(pt - pc, var, n, tau));
+        if let (Some(mc), Some(mt)) = (c.revenue, t.revenue) {
+            let var = mc.variance_of_mean() + mt.variance_of_mean();
+            cmp.revenue_per_visitor.sequential =
+                Some(sequential_result(mt.mean - mc.mean, var, n, tau));
+        }
+    }
+    cmp.guardrails = opts
+        .guardrails
+        .iter()
+        .map(|g| guardrail(&cmp, g, opts.alpha))
+        .collect::<Result<_>>()?;
+    Ok(cmp)
+}
+
+fn cuped_result(c: Option<&stats::PairSums>, t: Option<&stats::PairSums>) -> CupedResult {
+    let mut und = BTreeMap::new();
+    let r = match (c, t) {
+        (Some(c), Some(t)) => stats::cuped(c, t, LEVEL95),
+        _ => Err(stats::Undefined("an arm has no covariate values".into())),
+    };
+    let r = put(r, "cuped", &mut und);
+    if let Some(why) = und.remove("cuped") {
+        for k in [
+            "abs_diff",
+            "ci95",
+            "p_value",
+            "t",
+            "df",
+            "theta",
+            "variance_reduction",
+        ] {
+            und.insert(k.into(), why.clone());
+        }
+    }
+    CupedResult {
+        abs_diff: r.map(|r| r.diff),
+        ci95: r.map(|r| r.welch.ci),
+        p_value: r.map(|r| r.welch.p_value),
+        t: r.map(|r| r.welch.t),
+        df: r.map(|r| r.welch.df),
+        theta: r.map(|r| r.theta),
+        variance_reduction: r.map(|r| r.variance_reduction),
+        undefined: und,
+    }
+}
+
+fn ratio_comparison(name: &str, c: &stats::PairSums, t: &stats::PairSums) -> RatioComparison {
+    let mut und = BTreeMap::new();
+    let (rc, rt) = (stats::ratio_estimate(c), stats::ratio_estimate(t));
+    let both = match (&rc, &rt) {
+        (Ok(a), Ok(b)) => Ok((*a, *b)),
+        (Err(e), _) | (_, Err(e)) => Err(e.clone()),
+    };
+    let welch = both
+        .clone()
+        .and_then(|(a, b)| stats::welch_test(&a.moments(), &b.moments(), LEVEL95));
+    // Relative interval as GrowthBook: delta-method variance, t quantile at Welch's df.
+    let relative = both.clone().and_then(|(a, b)| {
+        let (mc, mt) = (a.moments(), b.moments());
+        if mc.mean.abs() < f64::MIN_POSITIVE {
+            return Err(stats::Undefined(
+                "the control ratio is 0: a lift relative to it is undefined".into(),
+            ));
+        }
+        let lift = mt.mean / mc.mean - 1.0;
+        let v = mt.variance_of_mean() / (mc.mean * mc.mean)
+            + mt.mean * mt.mean * mc.variance_of_mean() / mc.mean.powi(4);
+        let w = welch.clone()?;
+        let h = stats::t_quantile(0.5 + LEVEL95 / 2.0, w.df) * v.sqrt();
+        Ok((lift, [lift - h, lift + h]))
+    });
+    RatioComparison {
+        name: name.to_string(),
+        control_value: rc.as_ref().ok().map(|r| r.value),
+        treatment_value: rt.as_ref().ok().map(|r| r.value),
+        abs_diff: put(both.map(|(a, b)| b.value - a.value), "abs_diff", &mut und),
+        ci95: put(welch.clone().map(|w| w.ci), "ci95", &mut und),
+        relative_lift: put(relative.clone().map(|r| r.0), "relative_lift", &mut und),
+        relative_ci95: put(relative.map(|r| r.1), "relative_ci95", &mut und),
+        p_value: put(welch.clone().map(|w| w.p_value), "p_value", &mut und),
+        t: put(welch.clone().map(|w| w.t), "t", &mut und),
+        df: put(welch.map(|w| w.df), "df", &mut und),
+        undefined: und,
+    }
+}
+
+fn sequential_result(diff: f64, var: f64, n: u64, tau: f64) -> SequentialResult {
+    let mut und = BTreeMap::new();
+    if var > 0.0 && var.is_finite() {
+        let (ci, p) = stats::sequential_gb(diff, var, n, 1.0 - LEVEL95, tau);
+        SequentialResult {
+            tuning: tau,
+            p_value: Some(p),
+            ci95: Some(ci),
+            undefined: und,
+        }
+    } else {
+        for k in ["p_value", "ci95"] {
+            und.insert(k.into(), "the standard error is 0".into());
+        }
+        SequentialResult {
+            tuning: tau,
+            p_value: None,
+            ci95: None,
+            undefined: und,
+        }
+    }
+}
+
+/// One-sided check that `metric` did not get worse: p = P(T ≤ t) under H0 of no change,
+/// from the metric's own test (z for conversion, Welch t for revenue and ratios).
+fn guardrail(cmp: &Comparison, metric: &str, alpha: f64) -> Result<Guardrail> {
+    let p_worse = match metric {
+        "conversion" => cmp.conversion.z.map(stats::normal_cdf),
+        "revenue" => cmp
+            .revenue_per_visitor
+            .t
+            .zip(cmp.revenue_per_visitor.df)
+            .map(|(t, df)| 1.0 - stats::t_sf(t, df)),
+        name => {
+            let r = cmp.ratios.iter().find(|r| r.name == name).ok_or_else(|| {
+                Error::Usage(format!(
+                    "--guardrail {name}: not a metric; use conversion, revenue or a --ratio name"
+                ))
+            })?;
+            r.t.zip(r.df).map(|(t, df)| 1.0 - stats::t_sf(t, df))
+        }
+    };
+    Ok(Guardrail {
+        metric: metric.to_string(),
+        p_value_worse: p_worse,
+        status: match p_worse {
+            Some(p) if p < alpha => "failing",
+            Some(_) => "ok",
+            None => "unknown",
+        },
+    })
+}
+
+/// Compare treatment `t` with control `c` on conversion and revenue (before the
+/// multiple-testing correction; no covariate, ratio or sequential results).
 pub fn compare(c: &ArmData, t: &ArmData) -> Comparison {
     let (xc, nc, xt, nt) = (c.conversions, c.visitors, t.conversions, t.visitors);
     let mut und = BTreeMap::new();
@@ -612,6 +718,8 @@ pub fn compare(c: &ArmData, t: &ArmData) -> Comparison {
         prob_treatment_beats_control: bayes.prob_treatment_beats_control,
         expected_loss: bayes.expected_loss,
         undefined: und,
+        cuped: None,
+        sequential: None,
     };
 
     let mut und = BTreeMap::new();
@@ -638,6 +746,9 @@ pub fn compare(c: &ArmData, t: &ArmData) -> Comparison {
                 relative_lift: put(rel.lift, "relative_lift", &mut und),
                 relative_ci95: put(rel.ci, "relative_ci95", &mut und),
                 undefined: und,
+                bayes: None,
+                cuped: None,
+                sequential: None,
             }
         }
         _ => {
@@ -668,6 +779,9 @@ pub fn compare(c: &ArmData, t: &ArmData) -> Comparison {
                 relative_lift: None,
                 relative_ci95: None,
                 undefined: und,
+                bayes: None,
+                cuped: None,
+                sequential: None,
             }
         }
     };
@@ -676,6 +790,8 @@ pub fn compare(c: &ArmData, t: &ArmData) -> Comparison {
         control: c.name.clone(),
         conversion,
         revenue_per_visitor,
+        ratios: Vec::new(),
+        guardrails: Vec::new(),
     }
 }
 

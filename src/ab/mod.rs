@@ -13,6 +13,7 @@
 pub mod analyze;
 pub mod charts;
 pub mod experiment;
+pub mod input;
 pub mod plan;
 pub mod simulate;
 pub mod stats;
@@ -20,6 +21,7 @@ pub mod stats;
 use std::path::PathBuf;
 
 use crate::report::write::OutputFiles;
+
 use crate::{Error, Result};
 
 /// Arguments of `loyalsim ab`.
@@ -45,8 +47,32 @@ pub enum AbCommand {
 #[derive(Debug, clap::Args)]
 pub struct AnalyzeArgs {
     /// CSV with `variant,converted,revenue` per visitor or
-    /// `variant,visitors,conversions[,revenue_sum,revenue_sum_squares]` per variant.
+    /// `variant,visitors,conversions[,revenue_sum,revenue_sum_squares]` per variant
+    /// (`-` = standard input).
     pub file: PathBuf,
+    /// Pre-period covariate column for CUPED (per-visitor rows).
+    #[arg(long, value_name = "COL")]
+    pub covariate: Option<String>,
+    /// Ratio metric NUM/DEN of two per-visitor columns, by the delta method (repeatable).
+    #[arg(long, value_name = "NUM/DEN")]
+    pub ratio: Vec<String>,
+    /// Cap revenue per visitor at a value (500) or a percentile of the converters' revenue
+    /// (p99).
+    #[arg(long, value_name = "VALUE|pNN")]
+    pub cap: Option<input::Cap>,
+    /// Standard deviation of a normal prior N(0, sd²) on the relative revenue effect for
+    /// the Bayesian result (default: flat prior, as GrowthBook's default).
+    #[arg(long)]
+    pub prior_sd: Option<f64>,
+    /// Add always-valid p-values and confidence sequences, for data looked at while the
+    /// test runs; the value is the tuning parameter (visitors at which the sequence is
+    /// tightest; GrowthBook's default 5000).
+    #[arg(long, value_name = "TAU", num_args = 0..=1, default_missing_value = "5000")]
+    pub sequential: Option<f64>,
+    /// Metric that must not get worse: conversion, revenue or a --ratio name (repeatable);
+    /// tested one-sided at --alpha.
+    #[arg(long, value_name = "METRIC")]
+    pub guardrail: Vec<String>,
     /// Control variant (default: the first in the file).
     #[arg(long)]
     pub control: Option<String>,
@@ -125,12 +151,32 @@ pub struct SimulateArgs {
     pub json: bool,
 }
 
+/// What a command prints: machine or human output for stdout, and notes ("wrote ...")
+/// for stderr, so `--json` output on stdout is always parseable.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Printed {
+    /// For standard output.
+    pub stdout: String,
+    /// For standard error.
+    pub stderr: String,
+}
+
+impl From<String> for Printed {
+    fn from(stdout: String) -> Self {
+        Printed {
+            stdout,
+            stderr: String::new(),
+        }
+    }
+}
+
 /// Entry point of `loyalsim ab`: does the work and prints the result (the one place this
-/// module writes to stdout).
-#[allow(clippy::print_stdout)]
+/// module writes to stdout and stderr).
+#[allow(clippy::print_stdout, clippy::print_stderr)]
 pub fn run(args: AbArgs) -> Result<()> {
-    let text = execute(args)?;
-    print!("{text}");
+    let out = execute(args)?;
+    print!("{}", out.stdout);
+    eprint!("{}", out.stderr);
     Ok(())
 }
 
@@ -143,25 +189,83 @@ fn to_json<T: serde::Serialize>(x: &T) -> Result<String> {
         .map_err(|e| Error::Other(format!("cannot serialise the report: {e}")))
 }
 
+fn parse_ratios(specs: &[String]) -> Result<Vec<(String, String)>> {
+    specs
+        .iter()
+        .map(|r| match r.split_once('/') {
+            Some((n, d)) if !n.trim().is_empty() && !d.trim().is_empty() => {
+                Ok((n.trim().to_string(), d.trim().to_string()))
+            }
+            _ => Err(Error::Usage(format!(
+                "--ratio takes NUM/DEN, two column names, e.g. revenue/orders; got `{r}`"
+            ))),
+        })
+        .collect()
+}
+
+fn run_analyze(a: AnalyzeArgs) -> Result<Printed> {
+    if let Some(sd) = a.prior_sd {
+        if !(sd > 0.0 && sd.is_finite()) {
+            return Err(Error::Usage(format!("--prior-sd must be > 0, got {sd}")));
+        }
+    }
+    if let Some(t) = a.sequential {
+        if !(t >= 1.0 && t.is_finite()) {
+            return Err(Error::Usage(format!(
+                "--sequential TAU must be >= 1, got {t}"
+            )));
+        }
+    }
+    let ratios = parse_ratios(&a.ratio)?;
+    let cap = match a.cap {
+        None => None,
+        Some(input::Cap::Value(v)) => Some((None, v)),
+        Some(input::Cap::Percentile(p)) => {
+            let mut rev = input::converter_revenues(&a.file)?;
+            let v = input::percentile(&mut rev, p).ok_or_else(|| {
+                Error::Usage("--cap pNN: nobody converted, so there is no revenue to cap".into())
+            })?;
+            Some((Some(p), v))
+        }
+    };
+    let read = input::ReadOptions {
+        covariate: a.covariate.clone(),
+        ratios: ratios.clone(),
+        cap: cap.map(|c| c.1),
+    };
+    let data = input::read_path(&a.file, &read)?;
+    let opts = analyze::AnalyzeOptions {
+        control: a.control,
+        weights: a.weights,
+        alpha: a.alpha,
+        correction: a.correction,
+        prior: stats::GaussianPrior {
+            mean: 0.0,
+            sd: a.prior_sd,
+        },
+        sequential_tuning: a.sequential,
+        guardrails: a.guardrail,
+        ratio_names: ratios.iter().map(|(n, d)| format!("{n}/{d}")).collect(),
+        capping: cap.map(|(percentile, value)| analyze::Capping {
+            metric: "revenue",
+            percentile,
+            value,
+            visitors_capped: data.arms.iter().map(|x| x.capped).sum(),
+        }),
+    };
+    let result = analyze::analyze(&a.file.display().to_string(), &data, &opts)?;
+    if a.json {
+        Ok(to_json(&result)?.into())
+    } else {
+        Ok(analyze::render_text(&result).into())
+    }
+}
+
 /// Do the work of `loyalsim ab` (including writing simulation output files) and return what
 /// the command prints.
-pub fn execute(args: AbArgs) -> Result<String> {
+pub fn execute(args: AbArgs) -> Result<Printed> {
     match args.command {
-        AbCommand::Analyze(a) => {
-            let data = analyze::read_csv(&a.file)?;
-            let opts = analyze::AnalyzeOptions {
-                control: a.control,
-                weights: a.weights,
-                alpha: a.alpha,
-                correction: a.correction,
-            };
-            let result = analyze::analyze(&a.file.display().to_string(), &data, &opts)?;
-            if a.json {
-                to_json(&result)
-            } else {
-                Ok(analyze::render_text(&result))
-            }
-        }
+        AbCommand::Analyze(a) => run_analyze(a),
         AbCommand::Plan(a) => {
             let p = plan::plan(&plan::PlanOptions {
                 metric: a.metric,
@@ -176,9 +280,9 @@ pub fn execute(args: AbArgs) -> Result<String> {
                 visitors_per_day: a.visitors_per_day,
             })?;
             if a.json {
-                to_json(&p)
+                Ok(to_json(&p)?.into())
             } else {
-                Ok(plan::render_text(&p))
+                Ok(plan::render_text(&p).into())
             }
         }
         AbCommand::Simulate(a) => {
@@ -196,16 +300,16 @@ pub fn execute(args: AbArgs) -> Result<String> {
                 .out
                 .unwrap_or_else(|| PathBuf::from("output").join(experiment::slug(&exp.name)));
             files.write_atomic(&out)?;
-            if a.json {
-                to_json(&report)
+            let stderr = format!(
+                "wrote {}/ab_simulation.json and charts/*.png|svg\n",
+                out.display()
+            );
+            let stdout = if a.json {
+                to_json(&report)?
             } else {
-                let mut s = simulate::render_text(&report);
-                s.push_str(&format!(
-                    "wrote {}/ab_simulation.json and charts/*.png|svg\n",
-                    out.display()
-                ));
-                Ok(s)
-            }
+                simulate::render_text(&report)
+            };
+            Ok(Printed { stdout, stderr })
         }
     }
 }

@@ -201,6 +201,16 @@ pub fn plan(o: &PlanOptions) -> Result<Plan> {
             )
         }
     };
+    // Beyond 2^53 visitors counts stop being exact and the total would wrap (issue 12):
+    // such an effect is too small to detect with any real traffic.
+    let needed = n_raw * (1.0 + k);
+    if !(needed.is_finite() && needed <= super::input::MAX_VISITORS as f64) {
+        return Err(usage(format!(
+            "the test would need more than 2^53 visitors ({needed:.3e}): the effect --mde {:e} is \
+             too small to detect; plan for a larger one",
+            o.mde
+        )));
+    }
     let n_c = n_raw.ceil() as u64;
     let n_t = (k * n_raw).ceil() as u64;
     let per_day = o.visitors_per_day;

@@ -923,6 +923,13 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
             super::experiment::MAX_EXPERIMENTS
         )));
     }
+    // The long-run link first: a bad `[long_run]` is reported before any experiment is
+    // simulated (issue 12), and it does not depend on the experiments' results.
+    let long_run = exp
+        .long_run
+        .as_ref()
+        .map(|lr| long_run(lr, &exp.name))
+        .transpose()?;
     let tau = mixture_sd(exp);
     let tau2 = tau * tau;
     let work = |i: u64| {
@@ -1018,12 +1025,6 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
             }
         })
         .collect();
-
-    let long_run = exp
-        .long_run
-        .as_ref()
-        .map(|lr| long_run(lr, &exp.name))
-        .transpose()?;
 
     let mut results = results.into_iter();
     let mut next = || results.next().expect("three methods");

@@ -243,14 +243,43 @@ pub fn relative_lift(m_c: f64, var_c: f64, m_t: f64, var_t: f64, level: f64) -> 
 // Bayesian Beta-Binomial
 // ---------------------------------------------------------------------------------------
 
+fn log_add(x: f64, y: f64) -> f64 {
+    if x == f64::NEG_INFINITY {
+        return y;
+    }
+    let (hi, lo) = if x > y { (x, y) } else { (y, x) };
+    hi + (lo - hi).exp().ln_1p()
+}
+
+/// Most terms the exact sum may take before the quadrature takes over.
+const EXACT_SUM_MAX_TERMS: u64 = 20_000;
+
+/// lnΓ(x + h) − lnΓ(x) for x, h > 0, accurate to a few ulps of the result even when x is
+/// 10⁹ (where lnΓ(x) itself, about 2·10¹⁰, carries an absolute rounding error of 10⁻⁶):
+/// Stirling's series with the leading terms rearranged around ln1p(h/x).
+fn ln_gamma_diff(x: f64, h: f64) -> f64 {
+    use statrs::function::gamma::ln_gamma;
+    if x < 10.0 {
+        return ln_gamma(x + h) - ln_gamma(x);
+    }
+    // δ(z) = lnΓ(z) − [(z − ½) ln z − z + ½ ln 2π], the Stirling correction (error < 1e-17
+    // for z ≥ 10 with these terms).
+    let delta = |z: f64| {
+        let z2 = z * z;
+        (1.0 / 12.0
+            - (1.0 / 360.0 - (1.0 / 1260.0 - (1.0 / 1680.0 - 1.0 / (1188.0 * z2)) / z2) / z2) / z2)
+            / z
+    };
+    (x - 0.5) * (h / x).ln_1p() + h * (x + h).ln() - h + delta(x + h) - delta(x)
+}
+
 /// P(Y > X) for X ~ Beta(a, b), Y ~ Beta(c, d) with `c` a positive integer, as the finite
-/// sum Σ_{i=0}^{c−1} B(a+i, b+d) / ((d+i) B(1+i, d) B(a, b)) (Cook 2005).
-///
-/// The terms follow t₀ = B(a, b+d)/B(a, b) and t_{i+1}/t_i = (a+i)(d+i)/((a+b+d+i)(1+i)); the
-/// sum is kept in log space so that no term underflows.
-fn beta_gt_sum(a: f64, b: f64, c: u64, d: f64) -> f64 {
-    use statrs::function::beta::ln_beta;
-    let mut ln_t = ln_beta(a, b + d) - ln_beta(a, b);
+/// sum Σ_{i=0}^{c−1} B(a+i, b+d) / ((d+i) B(1+i, d) B(a, b)) (Cook 2005). The terms follow
+/// t_{i+1}/t_i = (a+i)(d+i)/((a+b+d+i)(1+i)), summed in log space so that none underflows,
+/// from a first term computed stably (see [`ln_gamma_diff`]):
+/// ln t₀ = ln B(a, b+d) − ln B(a, b) = [lnΓ(a+b) − lnΓ(b)] − [lnΓ(a+b+d) − lnΓ(b+d)].
+fn beta_gt_exact(a: f64, b: f64, c: u64, d: f64) -> f64 {
+    let mut ln_t = ln_gamma_diff(b, a) - ln_gamma_diff(b + d, a);
     let mut ln_sum = f64::NEG_INFINITY;
     for i in 0..c {
         ln_sum = log_add(ln_sum, ln_t);
@@ -260,32 +289,200 @@ fn beta_gt_sum(a: f64, b: f64, c: u64, d: f64) -> f64 {
     ln_sum.exp().clamp(0.0, 1.0)
 }
 
-fn log_add(x: f64, y: f64) -> f64 {
-    if x == f64::NEG_INFINITY {
-        return y;
+/// (P(Y > X), P(X > Y)) for X ~ Beta(a, b), Y ~ Beta(c, d), positive integer parameters.
+///
+/// The smaller of the two is always computed directly, never as 1 − (something close to
+/// 1), so a probability to beat of 1 − 10⁻³⁰ keeps its tail to full relative precision
+/// (issue 16). By the symmetries P(Y > X) = 1 − P(X > Y) and 1 − X ~ Beta(b, a), the exact
+/// sum for P(Y > X) can run over c or b, and for P(X > Y) over a or d; when the shorter of
+/// the two is longer than [`EXACT_SUM_MAX_TERMS`] (millions of conversions), Gauss–Legendre
+/// quadrature of the posterior densities takes over ([`beta_tails_quadrature`]).
+pub fn beta_tails(a: u64, b: u64, c: u64, d: u64) -> (f64, f64) {
+    let (af, bf, cf, df) = (a as f64, b as f64, c as f64, d as f64);
+    let y_higher = cf / (cf + df) > af / (af + bf);
+    if y_higher {
+        // P(X > Y) is the small one.
+        let small = if a.min(d) > EXACT_SUM_MAX_TERMS {
+            return beta_tails_quadrature(af, bf, cf, df);
+        } else if a <= d {
+            beta_gt_exact(cf, df, a, bf)
+        } else {
+            beta_gt_exact(bf, af, d, cf)
+        };
+        (1.0 - small, small)
+    } else {
+        let small = if c.min(b) > EXACT_SUM_MAX_TERMS {
+            return beta_tails_quadrature(af, bf, cf, df);
+        } else if c <= b {
+            beta_gt_exact(af, bf, c, df)
+        } else {
+            beta_gt_exact(df, cf, b, af)
+        };
+        (small, 1.0 - small)
     }
-    let (hi, lo) = if x > y { (x, y) } else { (y, x) };
-    hi + (lo - hi).exp().ln_1p()
 }
 
-/// P(Y > X) for X ~ Beta(a, b), Y ~ Beta(c, d) with all four parameters positive integers.
-///
-/// The exact sum runs over any one of the four parameters (by the symmetries
-/// P(Y > X) = 1 − P(X > Y) and 1 − X ~ Beta(b, a)), so it loops over the smallest: the number
-/// of conversions or non-conversions of the smaller side, which keeps 1M visitors per arm fast.
+/// P(Y > X) for X ~ Beta(a, b), Y ~ Beta(c, d) with all four parameters positive integers
+/// (see [`beta_tails`]).
 pub fn prob_beta_greater(a: u64, b: u64, c: u64, d: u64) -> f64 {
-    let (af, bf, cf, df) = (a as f64, b as f64, c as f64, d as f64);
-    let m = a.min(b).min(c).min(d);
-    let p = if m == c {
-        beta_gt_sum(af, bf, c, df)
-    } else if m == a {
-        1.0 - beta_gt_sum(cf, df, a, bf)
-    } else if m == b {
-        beta_gt_sum(df, cf, b, af)
-    } else {
-        1.0 - beta_gt_sum(bf, af, d, cf)
+    beta_tails(a, b, c, d).0
+}
+
+/// 10-point Gauss–Legendre nodes (positive half) and weights on [−1, 1].
+const GL_X: [f64; 5] = [
+    0.148_874_338_981_631_2,
+    0.433_395_394_129_247_2,
+    0.679_409_568_299_024_4,
+    0.865_063_366_688_984_5,
+    0.973_906_528_517_171_7,
+];
+const GL_W: [f64; 5] = [
+    0.295_524_224_714_752_9,
+    0.269_266_719_309_996_4,
+    0.219_086_362_515_982,
+    0.149_451_349_150_580_6,
+    0.066_671_344_308_688_1,
+];
+
+fn gauss_legendre(lo: f64, hi: f64, f: impl Fn(f64) -> f64) -> f64 {
+    let (m, r) = (0.5 * (lo + hi), 0.5 * (hi - lo));
+    GL_X.iter()
+        .zip(GL_W)
+        .map(|(x, w)| w * (f(m - r * x) + f(m + r * x)))
+        .sum::<f64>()
+        * r
+}
+
+/// A Beta(a, b) posterior for quadrature: its density relative to the value at the mean,
+/// exp((a−1) ln(t/μ) + (b−1) ln((1−t)/(1−μ))), written with ln1p of (t − μ) so that it
+/// stays accurate for a, b of 10⁹ (no lnΓ of huge arguments), and normalised numerically
+/// on the same panels the integrals use.
+struct BetaPanels {
+    a: f64,
+    b: f64,
+    mean: f64,
+    /// Mass of each panel (unnormalised), and prefix and suffix sums, so each tail is a
+    /// sum of its own small terms (no 1 − F).
+    mass: Vec<f64>,
+    below: Vec<f64>,
+    above: Vec<f64>,
+    total: f64,
+}
+
+impl BetaPanels {
+    fn new(a: f64, b: f64, edges: &[f64]) -> Self {
+        let mean = a / (a + b);
+        let mut s = BetaPanels {
+            a,
+            b,
+            mean,
+            mass: Vec::new(),
+            below: Vec::new(),
+            above: Vec::new(),
+            total: 0.0,
+        };
+        s.mass = edges
+            .windows(2)
+            .map(|e| gauss_legendre(e[0], e[1], |t| s.u(t)))
+            .collect();
+        let mut acc = 0.0;
+        s.above = vec![0.0; s.mass.len() + 1];
+        for k in (0..s.mass.len()).rev() {
+            acc += s.mass[k];
+            s.above[k] = acc;
+        }
+        s.total = acc;
+        let mut acc = 0.0;
+        s.below = vec![0.0; s.mass.len() + 1];
+        for k in 0..s.mass.len() {
+            s.below[k] = acc;
+            acc += s.mass[k];
+        }
+        s.below[s.mass.len()] = acc;
+        s
+    }
+
+    fn u(&self, t: f64) -> f64 {
+        let dt = t - self.mean;
+        ((self.a - 1.0) * (dt / self.mean).ln_1p()
+            + (self.b - 1.0) * (-dt / (1.0 - self.mean)).ln_1p())
+        .exp()
+    }
+
+    /// Density at t.
+    fn pdf(&self, t: f64) -> f64 {
+        self.u(t) / self.total
+    }
+
+    /// P(X ≤ t) for t in panel k (left tail summed from the left: accurate when tiny).
+    fn cdf(&self, t: f64, k: usize, edges: &[f64]) -> f64 {
+        (self.below[k] + gauss_legendre(edges[k], t, |s| self.u(s))) / self.total
+    }
+
+    /// P(X > t) for t in panel k (right tail from the suffix sums).
+    fn sf(&self, t: f64, k: usize, edges: &[f64]) -> f64 {
+        (self.above[k + 1] + gauss_legendre(t, edges[k + 1], |s| self.u(s))) / self.total
+    }
+}
+
+/// (P(Y > X), P(X > Y)) and E[max(X − Y, 0)] by quadrature, for large posteriors.
+///
+/// P(X > Y) = ∫ f_Y(t) S_X(t) dt, P(Y > X) = ∫ f_Y(t) F_X(t) dt and
+/// E[max(X − Y, 0)] = ∫ F_Y(t) S_X(t) dt (from (X − Y)⁺ = ∫ 1{Y < t < X} dt). Panels one
+/// posterior sd wide (at most 4000) over both posteriors ± 40 sd, 10-point Gauss–Legendre
+/// on each panel and on the partial panel of every CDF: relative error below 10⁻¹² for
+/// these near-Gaussian integrands. Posteriors more than 40 sd apart are decided exactly.
+fn beta_quadrature(a: f64, b: f64, c: f64, d: f64) -> (f64, f64, f64) {
+    let moments = |a: f64, b: f64| {
+        let m = a / (a + b);
+        (m, (m * (1.0 - m) / (a + b + 1.0)).sqrt())
     };
-    p.clamp(0.0, 1.0)
+    let ((mx, sx), (my, sy)) = (moments(a, b), moments(c, d));
+    if (mx - my).abs() > 40.0 * (sx + sy) {
+        return if my > mx {
+            (1.0, 0.0, 0.0)
+        } else {
+            (0.0, 1.0, mx - my)
+        };
+    }
+    let lo = (mx - 40.0 * sx).min(my - 40.0 * sy).max(0.0);
+    let hi = (mx + 40.0 * sx).max(my + 40.0 * sy).min(1.0);
+    let panels = (((hi - lo) / sx.min(sy)).ceil() as usize).clamp(8, 4000);
+    let edges: Vec<f64> = (0..=panels)
+        .map(|i| lo + (hi - lo) * i as f64 / panels as f64)
+        .collect();
+    let (x, y) = (BetaPanels::new(a, b, &edges), BetaPanels::new(c, d, &edges));
+    let (mut p_y_gt_x, mut p_x_gt_y, mut loss) = (0.0, 0.0, 0.0);
+    for k in 0..panels {
+        let (m, r) = (
+            0.5 * (edges[k] + edges[k + 1]),
+            0.5 * (edges[k + 1] - edges[k]),
+        );
+        for (gx, w) in GL_X.iter().zip(GL_W) {
+            for t in [m - r * gx, m + r * gx] {
+                let fy = y.pdf(t);
+                let (fx_cdf, fx_sf) = (x.cdf(t, k, &edges), x.sf(t, k, &edges));
+                p_y_gt_x += w * r * fy * fx_cdf;
+                p_x_gt_y += w * r * fy * fx_sf;
+                loss += w * r * y.cdf(t, k, &edges) * fx_sf;
+            }
+        }
+    }
+    (
+        p_y_gt_x.clamp(0.0, 1.0),
+        p_x_gt_y.clamp(0.0, 1.0),
+        loss.max(0.0),
+    )
+}
+
+fn beta_tails_quadrature(a: f64, b: f64, c: f64, d: f64) -> (f64, f64) {
+    let (p, q, _) = beta_quadrature(a, b, c, d);
+    // Keep the small tail as computed; the large one is its complement.
+    if p < q {
+        (p, 1.0 - p)
+    } else {
+        (1.0 - q, q)
+    }
 }
 
 /// Bayesian comparison of two conversion rates under independent Beta(1, 1) priors.
@@ -302,16 +499,23 @@ pub struct BayesComparison {
 ///
 /// Posteriors X = p_c ~ Beta(1+x_c, 1+n_c−x_c), Y = p_t ~ Beta(1+x_t, 1+n_t−x_t).
 /// E[max(X − Y, 0)] = E[X]·P(X⁺ > Y) − E[Y]·P(X > Y⁺), where X⁺ ~ Beta(α_X+1, β_X) and
-/// Y⁺ ~ Beta(α_Y+1, β_Y) (size-biased posteriors; Stucchio 2015).
+/// Y⁺ ~ Beta(α_Y+1, β_Y) (size-biased posteriors; Stucchio 2015), each probability taken
+/// from [`beta_tails`] so the small ones keep their precision; with millions of
+/// conversions the loss is integrated directly ([`beta_quadrature`]).
 pub fn bayes_beta_binomial(x_c: u64, n_c: u64, x_t: u64, n_t: u64) -> BayesComparison {
     let (a, b) = (1 + x_c, 1 + n_c - x_c);
     let (c, d) = (1 + x_t, 1 + n_t - x_t);
-    let prob = prob_beta_greater(a, b, c, d);
-    let mean_x = a as f64 / (a + b) as f64;
-    let mean_y = c as f64 / (c + d) as f64;
-    let p_xplus_gt_y = 1.0 - prob_beta_greater(a + 1, b, c, d);
-    let p_x_gt_yplus = 1.0 - prob_beta_greater(a, b, c + 1, d);
-    let loss = (mean_x * p_xplus_gt_y - mean_y * p_x_gt_yplus).max(0.0);
+    let exact = a.min(b).min(c).min(d) <= EXACT_SUM_MAX_TERMS;
+    let prob = beta_tails(a, b, c, d).0;
+    let loss = if exact {
+        let mean_x = a as f64 / (a + b) as f64;
+        let mean_y = c as f64 / (c + d) as f64;
+        let p_xplus_gt_y = beta_tails(a + 1, b, c, d).1;
+        let p_x_gt_yplus = beta_tails(a, b, c + 1, d).1;
+        (mean_x * p_xplus_gt_y - mean_y * p_x_gt_yplus).max(0.0)
+    } else {
+        beta_quadrature(a as f64, b as f64, c as f64, d as f64).2
+    };
     BayesComparison {
         prob_treatment_beats_control: prob,
         expected_loss: loss,
@@ -401,6 +605,287 @@ pub fn welch_test(c: &Moments, t: &Moments, level: f64) -> Defined<Welch> {
         p_value: t_two_sided_p(stat, df),
         ci: [diff - h, diff + h],
     })
+}
+
+// ---------------------------------------------------------------------------------------
+// Sums of a pair of per-visitor values: CUPED and ratio metrics (issue 16)
+// ---------------------------------------------------------------------------------------
+
+/// Sums over one arm's visitors of a pair of per-visitor values (y, x): Σy, Σy², Σx, Σx²,
+/// Σxy. They add up exactly across rows in file order, so the streaming reader keeps five
+/// numbers per pair and memory stays flat however long the file is.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PairSums {
+    /// Visitors.
+    pub n: u64,
+    /// Σy.
+    pub sy: f64,
+    /// Σy².
+    pub syy: f64,
+    /// Σx.
+    pub sx: f64,
+    /// Σx².
+    pub sxx: f64,
+    /// Σxy.
+    pub sxy: f64,
+}
+
+impl PairSums {
+    /// Add one visitor's (y, x).
+    #[inline]
+    pub fn push(&mut self, y: f64, x: f64) {
+        self.n += 1;
+        self.sy += y;
+        self.syy += y * y;
+        self.sx += x;
+        self.sxx += x * x;
+        self.sxy += x * y;
+    }
+
+    /// Both arms together (for the pooled CUPED theta).
+    pub fn joined(&self, o: &PairSums) -> PairSums {
+        PairSums {
+            n: self.n + o.n,
+            sy: self.sy + o.sy,
+            syy: self.syy + o.syy,
+            sx: self.sx + o.sx,
+            sxx: self.sxx + o.sxx,
+            sxy: self.sxy + o.sxy,
+        }
+    }
+
+    fn nf(&self) -> f64 {
+        self.n as f64
+    }
+
+    /// Mean of y.
+    pub fn mean_y(&self) -> f64 {
+        self.sy / self.nf()
+    }
+
+    /// Mean of x.
+    pub fn mean_x(&self) -> f64 {
+        self.sx / self.nf()
+    }
+
+    /// Unbiased sample variance of y (n − 1), clamped at 0 against rounding.
+    pub fn var_y(&self) -> f64 {
+        ((self.syy - self.sy * self.sy / self.nf()) / (self.nf() - 1.0)).max(0.0)
+    }
+
+    /// Unbiased sample variance of x.
+    pub fn var_x(&self) -> f64 {
+        ((self.sxx - self.sx * self.sx / self.nf()) / (self.nf() - 1.0)).max(0.0)
+    }
+
+    /// Unbiased sample covariance of x and y.
+    pub fn cov(&self) -> f64 {
+        (self.sxy - self.sx * self.sy / self.nf()) / (self.nf() - 1.0)
+    }
+}
+
+/// Result of a CUPED (regression-adjusted) comparison of means.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Cuped {
+    /// θ = Cov(y, x) / Var(x) over both arms together.
+    pub theta: f64,
+    /// Adjusted difference (ȳ_t − ȳ_c) − θ (x̄_t − x̄_c).
+    pub diff: f64,
+    /// Welch test on the adjusted values (statistic, df, p-value, interval).
+    pub welch: Welch,
+    /// 1 − Var(adjusted difference) / Var(unadjusted difference).
+    pub variance_reduction: f64,
+}
+
+/// CUPED (Deng, Xu, Kohavi & Walker 2013, "Improving the sensitivity of online controlled
+/// experiments by utilizing pre-experiment data", WSDM): y' = y − θ x with θ from both arms
+/// pooled (as GrowthBook's `compute_theta`), then Welch's test on y', whose per-arm variance
+/// is Var(y) + θ² Var(x) − 2θ Cov(x, y) with unbiased (n − 1) estimates. The unadjusted
+/// difference is the same Welch test with θ = 0, so `variance_reduction` compares like with
+/// like.
+pub fn cuped(c: &PairSums, t: &PairSums, level: f64) -> Defined<Cuped> {
+    if c.n < 2 || t.n < 2 {
+        return Err(Undefined::new(
+            "an arm has fewer than 2 visitors: its variance is unknown",
+        ));
+    }
+    let joint = c.joined(t);
+    let vx = joint.var_x();
+    if vx <= 0.0 {
+        return Err(Undefined::new(
+            "the covariate has zero variance: it cannot explain anything",
+        ));
+    }
+    let theta = joint.cov() / vx;
+    let adjusted = |a: &PairSums| Moments {
+        n: a.n,
+        mean: a.mean_y() - theta * a.mean_x(),
+        variance: (a.var_y() + theta * theta * a.var_x() - 2.0 * theta * a.cov()).max(0.0),
+    };
+    let (mc, mt) = (adjusted(c), adjusted(t));
+    let welch = welch_test(&mc, &mt, level)?;
+    let raw = c.var_y() / c.nf() + t.var_y() / t.nf();
+    let adj = mc.variance_of_mean() + mt.variance_of_mean();
+    let variance_reduction = if raw > 0.0 { 1.0 - adj / raw } else { 0.0 };
+    Ok(Cuped {
+        theta,
+        diff: mt.mean - mc.mean,
+        welch,
+        variance_reduction,
+    })
+}
+
+/// A ratio metric Σnum/Σden of one arm with the delta-method variance of the ratio.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatioEstimate {
+    /// Σnum / Σden.
+    pub value: f64,
+    /// Per-visitor variance of the linearised ratio: Var(n)/μd² − 2 μn Cov/μd³ + μn² Var(d)/μd⁴
+    /// (so the variance of `value` is this over the visitors).
+    pub unit_variance: f64,
+    /// Visitors.
+    pub n: u64,
+}
+
+/// Delta-method ratio of means (Deng, Knoblich & Lu 2018, KDD, eq. 3; GrowthBook's
+/// `RatioStatistic`). `s.sy` is the numerator, `s.sx` the denominator.
+pub fn ratio_estimate(s: &PairSums) -> Defined<RatioEstimate> {
+    if s.n < 2 {
+        return Err(Undefined::new(
+            "an arm has fewer than 2 visitors: its variance is unknown",
+        ));
+    }
+    let (mn, md) = (s.mean_y(), s.mean_x());
+    if md.abs() < f64::MIN_POSITIVE {
+        return Err(Undefined::new(
+            "the denominator sums to 0 in an arm: the ratio is undefined",
+        ));
+    }
+    let v = s.var_y() / (md * md) - 2.0 * s.cov() * mn / (md * md * md)
+        + mn * mn * s.var_x() / (md * md * md * md);
+    Ok(RatioEstimate {
+        value: mn / md,
+        unit_variance: v.max(0.0),
+        n: s.n,
+    })
+}
+
+impl RatioEstimate {
+    /// As [`Moments`], so Welch's test applies to the ratio (GrowthBook does the same).
+    pub fn moments(&self) -> Moments {
+        Moments {
+            n: self.n,
+            mean: self.value,
+            variance: self.unit_variance,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Bayesian comparison of means with a Gaussian prior (GrowthBook's effect model)
+// ---------------------------------------------------------------------------------------
+
+/// Prior on the relative effect (treatment/control − 1).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct GaussianPrior {
+    /// Prior mean of the relative effect.
+    pub mean: f64,
+    /// Prior standard deviation; `None` = flat (improper) prior.
+    pub sd: Option<f64>,
+}
+
+/// Posterior of the relative effect and the decision quantities derived from it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GaussianBayes {
+    /// Posterior mean of the relative effect.
+    pub mean: f64,
+    /// Posterior standard deviation.
+    pub sd: f64,
+    /// P(effect > 0).
+    pub chance_to_win: f64,
+    /// E[max(−effect, 0)]: relative loss expected from shipping the treatment.
+    pub risk_treatment: f64,
+    /// E[max(effect, 0)]: relative loss expected from keeping the control.
+    pub risk_control: f64,
+    /// Central credible interval at the requested level.
+    pub ci: [f64; 2],
+}
+
+/// Normal-normal update on the relative effect, as GrowthBook's `EffectBayesianABTest`:
+/// the data give the delta-method relative lift with variance
+/// v = var_t/m_c² + m_t² var_c/m_c⁴; with a prior N(μ₀, σ₀²) the posterior precision is
+/// 1/v + 1/σ₀² and the mean the precision-weighted average (flat prior: lift and v).
+/// Risk is the mean of the loss, σ φ(μ/σ) − μ Φ(−μ/σ) and its mirror (closed form of the
+/// truncated normal mean times its probability).
+pub fn gaussian_bayes(
+    m_c: f64,
+    var_c: f64,
+    m_t: f64,
+    var_t: f64,
+    prior: GaussianPrior,
+    level: f64,
+) -> Defined<GaussianBayes> {
+    if m_c.abs() < f64::MIN_POSITIVE || !m_c.is_finite() {
+        return Err(Undefined::new(
+            "the control mean is 0: a relative effect is undefined",
+        ));
+    }
+    let lift = (m_t - m_c) / m_c;
+    let v = var_t / (m_c * m_c) + m_t * m_t * var_c / (m_c * m_c * m_c * m_c);
+    if !(v > 0.0 && v.is_finite()) {
+        return Err(Undefined::new(
+            "both means have zero variance: the posterior is degenerate",
+        ));
+    }
+    let (mean, prec) = match prior.sd {
+        Some(sd) => {
+            let p0 = 1.0 / (sd * sd);
+            let prec = 1.0 / v + p0;
+            ((lift / v + prior.mean * p0) / prec, prec)
+        }
+        None => (lift, 1.0 / v),
+    };
+    let sd = (1.0 / prec).sqrt();
+    let z = mean / sd;
+    let pdf = (-0.5 * z * z).exp() / (2.0 * std::f64::consts::PI).sqrt();
+    let h = normal_quantile(0.5 + level / 2.0) * sd;
+    Ok(GaussianBayes {
+        mean,
+        sd,
+        chance_to_win: normal_cdf(z),
+        risk_treatment: sd * pdf - mean * normal_cdf(-z),
+        risk_control: sd * pdf + mean * normal_cdf(z),
+        ci: [mean - h, mean + h],
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// Sequential analysis of live data: GrowthBook's asymptotic confidence sequence
+// ---------------------------------------------------------------------------------------
+
+/// Always-valid p-value and confidence sequence for a difference estimated as `diff` with
+/// variance `var` from `n_total` visitors (both arms), in the asymptotic form of
+/// Waudby-Smith, Arbour, Sinha, Kennedy & Ramdas (2023), eqs. 9 and 155, as GrowthBook
+/// computes it: with ρ² = (−2 ln α + ln(1 − 2 ln α)) / τ (τ the tuning parameter, the
+/// sample size at which the sequence is tightest), s² = var·N,
+/// half-width = s √(2(Nρ² + 1) ln(√(Nρ² + 1)/α) / (Nρ)²) and p = min(1, √(Nρ²+1) ·
+/// exp(−ρ² N Δ²/(2 var (Nρ² + 1)))). Valid at every look, however many.
+pub fn sequential_gb(
+    diff: f64,
+    var: f64,
+    n_total: u64,
+    alpha: f64,
+    tuning: f64,
+) -> ([f64; 2], f64) {
+    let n = n_total as f64;
+    let rho2 = (-2.0 * alpha.ln() + (1.0 - 2.0 * alpha.ln()).ln()) / tuning;
+    let s2 = var * n;
+    let nr1 = n * rho2 + 1.0;
+    let half = (s2 * 2.0 * nr1 * (nr1.sqrt() / alpha).ln() / (n * n * rho2)).sqrt();
+    let st2 = diff * diff * n / var;
+    let ln_e = rho2 * st2 / (2.0 * nr1) - 0.5 * nr1.ln();
+    let p = (-ln_e).exp().min(1.0);
+    ([diff - half, diff + half], p)
 }
 
 // ---------------------------------------------------------------------------------------
