@@ -158,13 +158,7 @@ pub fn default_designs() -> String {
     }
     // The default's uncertain inputs are written at their median: the fitted scenario has
     // no `[uncertainty]` table of its own.
-    let medians = crate::uncertainty::inputs::find(&text, crate::scenario::DEFAULT_ORIGIN)
-        .ok()
-        .and_then(|inputs| {
-            let values: Vec<f64> = inputs.iter().map(|i| i.value(0.5)).collect();
-            crate::uncertainty::inputs::substitute(&text, &inputs, &values).ok()
-        });
-    medians.unwrap_or(text)
+    crate::uncertainty::at_medians(&text, crate::scenario::DEFAULT_ORIGIN).unwrap_or(text)
 }
 
 /// Remove every `, key = { ... }` (balanced braces) from `text`.

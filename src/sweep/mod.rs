@@ -233,6 +233,8 @@ impl Sweep {
             std::fs::read_to_string(&base_path).map_err(|e| Error::io(&base_path, e))?;
         let base_origin = base_path.display().to_string();
         Scenario::parse(&base_text, &base_origin)?;
+        // A sweep varies values itself: uncertain inputs of the base run at their median.
+        let base_text = crate::uncertainty::at_medians(&base_text, &base_origin)?;
         let mut base_value: toml::Value = toml::from_str(&base_text).map_err(|e| {
             crate::scenario::toml_error(&Locator::new(&base_text), &base_origin, &e)
         })?;

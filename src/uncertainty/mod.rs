@@ -378,3 +378,14 @@ pub fn run(sc: &Scenario) -> Result<Decision> {
     let units = run_units(sc, 0, 1)?;
     decide(sc, units)
 }
+
+/// `src` with every distribution written as its median: the nominal scenario, for the tools
+/// that vary values themselves (sweeps) or write a scenario without `[uncertainty]` (fit).
+pub fn at_medians(src: &str, origin: &str) -> Result<String> {
+    let inputs = inputs::find(src, origin)?;
+    if inputs.is_empty() {
+        return Ok(src.to_string());
+    }
+    let values: Vec<f64> = inputs.iter().map(|i| i.value(0.5)).collect();
+    inputs::substitute(src, &inputs, &values)
+}
