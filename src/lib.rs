@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod fit;
 pub mod metrics;
+pub mod optimise;
 pub mod population;
 pub mod program;
 pub mod report;

@@ -23,3 +23,5 @@ mod fit;
 mod sweep;
 // Issue 12: output ownership, atomic writes, the quick start.
 mod output_safety;
+// Issue 19: optimising a design (CMA-ES), constraints, re-evaluation, sharding.
+mod optimise;
