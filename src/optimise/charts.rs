@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use plotters::prelude::*;
 
-use super::output::{headline, Frontier};
+use super::output::{headline, short, Frontier};
 use super::spec::Spec;
 use super::Outcome;
 use crate::report::html::esc;
@@ -226,13 +226,8 @@ fn row(cells: &[String]) -> String {
 
 fn ci(s: &crate::stats::Summary) -> String {
     match (s.mean, s.ci95) {
-        (Some(m), Some([lo, hi])) => format!(
-            "{} [{}, {}]",
-            round_reported(m),
-            round_reported(lo),
-            round_reported(hi)
-        ),
-        (Some(m), None) => round_reported(m).to_string(),
+        (Some(m), Some([lo, hi])) => format!("{} [{}, {}]", short(m), short(lo), short(hi)),
+        (Some(m), None) => short(m),
         _ => "-".into(),
     }
 }

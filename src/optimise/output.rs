@@ -214,15 +214,21 @@ pub fn best_design_toml(spec: &Spec, best: &Final) -> Result<String> {
     Ok(s)
 }
 
+/// A number for reading: whole units from 100 up, else 3 decimals.
+pub fn short(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
 fn estimate(s: &Summary) -> String {
     match (s.mean, s.ci95) {
-        (Some(m), Some([lo, hi])) => format!(
-            "{} (95% CI {} to {})",
-            round_reported(m),
-            round_reported(lo),
-            round_reported(hi)
-        ),
-        (Some(m), None) => round_reported(m).to_string(),
+        (Some(m), Some([lo, hi])) => {
+            format!("{} (95% CI {} to {})", short(m), short(lo), short(hi))
+        }
+        (Some(m), None) => short(m),
         _ => "undefined".into(),
     }
 }
