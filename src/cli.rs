@@ -41,6 +41,8 @@ enum Command {
     Ab(crate::ab::AbArgs),
     /// Fit BG/NBD, Pareto/NBD and gamma-gamma models to a transaction log or RFM summary.
     Fit(crate::fit::FitArgs),
+    /// Optimise a design's parameters (CMA-ES) under risk constraints.
+    Optimise(crate::optimise::cli::OptimiseArgs),
     /// Print a shell completion script (e.g. `loyalsim completions bash > ~/.local/share/bash-completion/completions/loyalsim`).
     Completions(CompletionsArgs),
 }
@@ -168,6 +170,7 @@ where
         Some(Command::Merge(args)) => merge_cmd(args),
         Some(Command::Ab(args)) => crate::ab::run(args),
         Some(Command::Fit(args)) => crate::fit::run(args),
+        Some(Command::Optimise(args)) => crate::optimise::cli::run(args),
         Some(Command::Completions(args)) => {
             use clap::CommandFactory;
             clap_complete::generate(

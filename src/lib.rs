@@ -18,6 +18,7 @@ pub mod error;
 pub mod finance;
 pub mod fit;
 pub mod metrics;
+pub mod optimise;
 pub mod population;
 pub mod program;
 pub mod report;

@@ -77,7 +77,7 @@ fn seeds() -> Vec<(String, Vec<u8>)> {
     for e in fs::read_dir(root().join("scenarios")).unwrap() {
         let p = e.unwrap().path();
         let name = p.file_name().unwrap().to_string_lossy().into_owned();
-        if name.starts_with("sweep") || name.starts_with("ab-") {
+        if name.starts_with("sweep") || name.starts_with("ab-") || name.starts_with("optimise") {
             continue; // their fixtures below are the small versions
         }
         v.push((name, fs::read(&p).unwrap()));

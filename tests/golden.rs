@@ -34,7 +34,12 @@ const REPLICATES: &str = "3";
 const RANDOM_DESIGNS: usize = 48;
 const FREEZE_SEED: u8 = 13;
 /// Shipped scenarios that are not run files (a sweep and an A/B experiment).
-const NOT_RUNS: [&str; 2] = ["sweep-earn-rate.toml", "ab-points-visibility.toml"];
+const NOT_RUNS: [&str; 4] = [
+    "sweep-earn-rate.toml",
+    "ab-points-visibility.toml",
+    "optimise-earn-rate.toml",
+    "optimise-points.toml",
+];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

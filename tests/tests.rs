@@ -32,3 +32,5 @@ mod golden;
 mod base;
 // Issue 15: decisions under uncertainty.
 mod uncertainty;
+// Issue 19: optimising a design (CMA-ES), constraints, re-evaluation, sharding.
+mod optimise;

@@ -144,7 +144,7 @@ fn nearest(key: &str, options: &[String]) -> String {
 }
 
 /// Find the value at `path` in a scenario's TOML value; Err(message) names the nearest keys.
-fn locate<'v>(
+pub fn locate<'v>(
     root: &'v mut toml::Value,
     path: &str,
 ) -> std::result::Result<&'v mut toml::Value, String> {
@@ -206,7 +206,8 @@ fn locate<'v>(
     Ok(cur)
 }
 
-fn set(root: &mut toml::Value, path: &str, x: f64) -> std::result::Result<(), String> {
+/// Set the number at `path` (an integer is rounded); Err(message) names what is wrong.
+pub fn set(root: &mut toml::Value, path: &str, x: f64) -> std::result::Result<(), String> {
     let v = locate(root, path)?;
     *v = match v {
         toml::Value::Integer(_) => toml::Value::Integer(x.round() as i64),
