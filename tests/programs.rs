@@ -111,6 +111,10 @@ proptest! {
         let res = run(&sc);
         for t in tallies_of(&res, 1) {
             prop_assert!(t.ledger_balances(), "ledger: {:?}\n{design}", (t.points_issued, t.points_redeemed, t.points_expired, t.points_outstanding, t.points_pending));
+            // Period by period: no period can expire or redeem points not yet issued.
+            let by_period = t.points_by_period();
+            prop_assert!(by_period.iter().all(|&b| b >= 0), "points outstanding per period: {by_period:?}\n{design}");
+            prop_assert_eq!(*by_period.last().unwrap(), (t.points_outstanding + t.points_pending) as i64);
             let period_sum = |f: fn(&loyalsim::metrics::PeriodTally) -> i64| t.periods.iter().map(f).sum::<i64>();
             prop_assert_eq!(period_sum(|p| p.reward_cost_cents), t.reward_cost_cents);
             prop_assert_eq!(period_sum(|p| p.program_cost_cents), t.program_cost_cents);

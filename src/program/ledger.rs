@@ -63,9 +63,18 @@ impl Ledger {
     }
 
     /// Add `points` earned at `t`.
+    ///
+    /// Points credited to an empty balance (a sign-up bonus at a join that did not come with
+    /// a member's purchase, a win-back bonus after the balance expired) start the inactivity
+    /// clock at `t`: otherwise the clock would still run from a purchase before the balance
+    /// existed, the expiry would fall before `t`, and the points would be booked as expired
+    /// in a period before the one that issued them.
     pub fn issue(&mut self, t: f64, points: u64) {
         if points == 0 {
             return;
+        }
+        if self.total() == 0 {
+            self.last_activity = self.last_activity.max(t);
         }
         if self.lots_mode {
             let expires_at = match self.expiry {
@@ -207,6 +216,20 @@ mod tests {
         assert_eq!(l.next_expiry(), 50.0);
         assert_eq!(l.expire(49.0), 0);
         assert_eq!(l.expire(50.0), 15);
+    }
+
+    #[test]
+    fn points_credited_to_an_empty_balance_start_the_inactivity_clock() {
+        let mut l = Ledger::new(Expiry::Inactivity(30.0), 0.0);
+        // Last purchase at day 10, nothing held; a bonus at day 200 (sign-up on a later join,
+        // or a win-back bonus) must not expire in the past.
+        l.touch(10.0);
+        l.issue(200.0, 40);
+        assert_eq!(l.next_expiry(), 230.0);
+        // Points added to a non-empty balance leave the clock where the purchase set it.
+        l.issue(210.0, 5);
+        assert_eq!(l.next_expiry(), 230.0);
+        assert_eq!(l.expire(230.0), 45);
     }
 
     #[test]
