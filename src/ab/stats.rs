@@ -78,10 +78,16 @@ pub fn normal_two_sided_p(z: f64) -> f64 {
 /// Student t survival function P(T > t) with `df` > 0 degrees of freedom, through the
 /// regularised incomplete beta function: P(|T| > |t|) = I_{df/(df+t²)}(df/2, 1/2).
 pub fn t_sf(t: f64, df: f64) -> f64 {
+    if t.is_nan() || df.is_nan() || df <= 0.0 {
+        // Undefined inputs (a zero or overflowing variance) give an undefined tail, which the
+        // callers report as such, never a panic inside the incomplete beta function.
+        return f64::NAN;
+    }
     if df > 1e7 {
         return normal_sf(t);
     }
-    let tail = 0.5 * beta_reg(df / 2.0, 0.5, df / (df + t * t));
+    let x = (df / (df + t * t)).clamp(0.0, 1.0);
+    let tail = 0.5 * beta_reg(df / 2.0, 0.5, x);
     if t >= 0.0 {
         tail
     } else {
