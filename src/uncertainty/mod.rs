@@ -17,6 +17,7 @@ pub mod defaults;
 pub mod dist;
 pub mod inputs;
 pub mod metamodel;
+pub mod shard;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -253,13 +254,21 @@ pub struct WorldUnit {
 
 /// Run the units (world, inner replicate) whose index is `k` mod `n` (all for 0 of 1).
 pub fn run_units(sc: &Scenario, k: usize, n: usize) -> Result<Vec<WorldUnit>> {
+    run_units_from(sc, 0, k, n)
+}
+
+/// [`run_units`] with the world units numbered from `offset` (a sharded run counts its
+/// nominal replicates first): unit `u` runs if `(offset + u) mod n == k`.
+pub fn run_units_from(sc: &Scenario, offset: usize, k: usize, n: usize) -> Result<Vec<WorldUnit>> {
     let spec = sc
         .uncertainty
         .as_ref()
         .ok_or_else(|| Error::Other("the scenario has no [uncertainty] table".into()))?;
     let reps = spec.replicates as usize;
     let draws = draw(spec, sc.seed);
-    let units: Vec<usize> = (0..spec.worlds * reps).filter(|u| u % n == k).collect();
+    let units: Vec<usize> = (0..spec.worlds * reps)
+        .filter(|u| (offset + u) % n == k)
+        .collect();
     let scenarios: Vec<Option<Scenario>> = (0..spec.worlds)
         .into_par_iter()
         .map(|w| {
@@ -327,7 +336,11 @@ pub fn decide(sc: &Scenario, mut units: Vec<WorldUnit>) -> Result<Decision> {
         .ok_or_else(|| Error::Other("the scenario has no [uncertainty] table".into()))?;
     units.sort_by_key(|u| (u.world, u.replicate));
     let reps = spec.replicates as usize;
-    if units.len() != spec.worlds * reps {
+    let each_once = units
+        .iter()
+        .enumerate()
+        .all(|(i, u)| u.world == i / reps && u.replicate as usize == i % reps);
+    if units.len() != spec.worlds * reps || !each_once {
         return Err(Error::Other(format!(
             "have {} world units, the scenario needs {}",
             units.len(),
