@@ -73,6 +73,11 @@ pub fn json(d: &Decision) -> Value {
         "designs": designs,
         "robustness": s.robustness.iter().map(|r| json!({"path": r.path, "values": [rr(r.values[0]), rr(r.values[1])], "ranking_p05": r.ranking_p05, "ranking_p95": r.ranking_p95})).collect::<Vec<_>>(),
         "inputs": inputs,
+        "correlations": d.correlations.iter().map(|c| json!({
+            "inputs": [d.inputs[c.a].path, d.inputs[c.b].path],
+            "rho": rr(c.rho),
+            "source": c.source,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -278,6 +283,16 @@ pub fn html(d: &Decision, assumptions: &[(String, String)]) -> String {
                 Some(l) => format!("scenario line {l}"),
                 None => i.source.to_string(),
             })
+        );
+    }
+    for c in &d.correlations {
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code> with <code>{}</code></td><td>correlation {} of the normal scores (Gaussian copula)</td><td>{}</td></tr>",
+            esc(&d.inputs[c.a].path),
+            esc(&d.inputs[c.b].path),
+            rr(c.rho),
+            esc(&c.source)
         );
     }
     for (k, v) in assumptions {
