@@ -94,6 +94,15 @@ fn toy_matches_closed_form_and_worlds_csv() {
     assert!((f(&d["evpi_naive"]) - naive).abs() < 1e-3, "{naive}");
     assert!((f(&d["designs"][1]["expected"]) - mean_lift).abs() < 1e-3);
     assert!(evpi <= f(&d["evpi_naive"]) + 1e-9);
+    // First-order Sobol' indices: the launch cost is all of lift's spread between worlds
+    // (the rest is inner noise, removed), the acquisition cost none of it.
+    let sens = d["sensitivity"].as_array().unwrap();
+    assert_eq!(sens[0]["path"], "designs.lift.costs.launch");
+    let s_launch = f(&sens[0]["first_order"]["lift"]);
+    let s_cac = f(&sens[1]["first_order"]["lift"]);
+    assert!(s_launch > 0.9, "{s_launch}");
+    assert!(s_cac < 0.02, "{s_cac}");
+    assert!(sens[0]["first_order"].get("control").is_none());
 }
 
 #[test]
@@ -137,6 +146,17 @@ fn bad_uncertain_inputs_are_located() {
             "designs.lift.costs.launch",
             "lowest value",
             "must be in [0, 1e9]",
+        ],
+    );
+    bad(
+        (
+            "defaults = false\n",
+            "defaults = false\ncorrelations = [ { inputs = [\"designs.lift.costs.launch\", \"population.acquisition.cost_per_customer\"], rho = 1.5 } ]\n",
+        ),
+        &[
+            "bad.toml:10",
+            "uncertainty.correlations.0.rho",
+            "strictly between -1 and 1",
         ],
     );
     bad(
