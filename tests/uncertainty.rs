@@ -204,6 +204,27 @@ fn objective_is_npv_after_liability() {
     let a = r.designs[0].metrics[idx("objective")].mean.unwrap();
     let b = r8.designs[0].metrics[idx("objective")].mean.unwrap();
     assert!(b < a && b > a * 0.95, "{a} {b}");
+    // Horizon value: 0 years adds nothing, 3 years add the customers' continued flow.
+    let hv = |years: &str| {
+        let sc = crate::util::scenario(&format!(
+            "{src}\n[finance]\nhorizon_value = true\nhorizon_value_years = {years}\n"
+        ));
+        let r = crate::util::run(&sc);
+        r.designs[0].metrics[idx("objective")].mean.unwrap()
+    };
+    assert!((hv("0.0") - a).abs() < 1e-6);
+    let h3 = hv("3.0");
+    assert!(h3 > a + 1000.0, "{a} {h3}");
+    let e = loyalsim::scenario::Scenario::parse(
+        &format!("{src}\n[finance]\nhorizon_value_years = 2.0\n"),
+        "f.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("finance.horizon_value_years") && e.contains("horizon_value = true"),
+        "{e}"
+    );
 }
 
 /// Every file of `dir` (the ownership manifest aside: it names the writing command).
