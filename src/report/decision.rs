@@ -378,12 +378,16 @@ pub fn fixed_assumptions(sc: &crate::scenario::Scenario) -> Vec<(String, String)
     let mut out = vec![(
         "finance".to_string(),
         format!(
-            "discount rate {}%/year, points liability {}",
+            "discount rate {}%/year, points liability {}, {}",
             rr(sc.finance.discount_rate * 100.0),
             if sc.finance.liability {
                 "counted"
             } else {
                 "ignored"
+            },
+            match sc.finance.horizon_value_years {
+                Some(y) => format!("horizon value of active customers for {} years (last period's run rate)", rr(y)),
+                None => "no horizon value (customers still active at the end count for nothing after it)".into(),
             }
         ),
     )];
