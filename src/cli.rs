@@ -35,7 +35,7 @@ enum Command {
     Check(CheckArgs),
     /// Run a parameter sweep (or one shard of it) over a base scenario.
     Sweep(SweepArgs),
-    /// Merge the partial files of a sharded sweep into its results.
+    /// Merge the partial files of a sharded sweep (--sweep) or run (--scenario) into its results.
     Merge(MergeArgs),
     /// A/B tests: analyse results, plan sample sizes, simulate experiments.
     Ab(crate::ab::AbArgs),
