@@ -35,7 +35,7 @@ enum Command {
     Check(CheckArgs),
     /// Run a parameter sweep (or one shard of it) over a base scenario.
     Sweep(SweepArgs),
-    /// Merge the partial files of a sharded sweep into its results.
+    /// Merge the partial files of a sharded sweep (--sweep) or run (--scenario) into its results.
     Merge(MergeArgs),
     /// A/B tests: analyse results, plan sample sizes, simulate experiments.
     Ab(crate::ab::AbArgs),
@@ -95,6 +95,11 @@ struct RunArgs {
     /// in the lifetimes / PyMC-Marketing layout, for `loyalsim fit` or other tools.
     #[arg(long)]
     export_rfm: Option<PathBuf>,
+    /// Run only shard K of N (K from 0) of the work units (the nominal replicates, then the
+    /// worlds' inner replicates); `auto/N` takes K from SLURM_ARRAY_TASK_ID or
+    /// JOB_COMPLETION_INDEX. Writes run-partial-K-of-N.json for `loyalsim merge --scenario`.
+    #[arg(long, conflicts_with_all = ["export_rfm", "independent_streams", "json"])]
+    shard: Option<String>,
 }
 
 /// Arguments of `loyalsim sweep`.
@@ -124,14 +129,21 @@ struct SweepArgs {
 #[derive(Debug, Args)]
 struct MergeArgs {
     /// The sweep file the partials came from.
+    #[arg(long, conflicts_with = "scenario")]
+    sweep: Option<PathBuf>,
+    /// The scenario file of a sharded `loyalsim run --shard` (its run-partial-*.json files).
+    /// Without --sweep or --scenario: the embedded default scenario's run.
     #[arg(long)]
-    sweep: PathBuf,
-    /// Folders holding partial-*.json files.
+    scenario: Option<PathBuf>,
+    /// Folders holding partial-*.json (sweep) or run-partial-*.json (run) files.
     #[arg(required = true)]
     dirs: Vec<PathBuf>,
     /// Output folder.
     #[arg(long)]
     out: PathBuf,
+    /// A merged run: write only the numbers (as `run --no-charts`).
+    #[arg(long, conflicts_with = "sweep")]
+    no_charts: bool,
 }
 
 /// Arguments of `loyalsim check`.
@@ -204,6 +216,9 @@ fn run_cmd(args: RunArgs) -> Result<()> {
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("output").join(sc.slug()));
+    if let Some(shard) = &args.shard {
+        return run_shard_cmd(&sc, shard, &out, args.threads, args.quiet);
+    }
     let start = Instant::now();
     // A progress bar for runs longer than a moment, only on a terminal.
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
@@ -337,8 +352,62 @@ fn sweep_cmd(args: SweepArgs) -> Result<()> {
     Ok(())
 }
 
+/// `run --shard K/N`: this shard's work units into its partial file in `out`.
+fn run_shard_cmd(
+    sc: &Scenario,
+    shard: &str,
+    out: &std::path::Path,
+    threads: Option<u16>,
+    quiet: bool,
+) -> Result<()> {
+    use crate::uncertainty::shard;
+    let (k, n) = crate::sweep::parse_shard(shard)?;
+    let start = Instant::now();
+    let partial = with_threads(threads, || shard::run_shard(sc, k, n))??;
+    let path = out.join(shard::partial_name(k, n));
+    crate::report::write::write_file_atomic(&path, &shard::render_partial(&partial))?;
+    if !quiet {
+        eprintln!(
+            "shard {k}/{n}: {} nominal replicates and {} world units of {} in {:.2} s -> {}",
+            partial.nominal.len(),
+            partial.worlds.len(),
+            shard::units(sc),
+            start.elapsed().as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// `merge --scenario`: a sharded run's files, byte-identical to the unsharded run's.
+fn merge_run_cmd(args: MergeArgs) -> Result<()> {
+    let mut sc = load(args.scenario.as_ref())?;
+    let has = |prefix: &str| {
+        args.dirs.iter().any(|d| {
+            std::fs::read_dir(d).is_ok_and(|es| {
+                es.filter_map(|e| e.ok())
+                    .any(|e| e.file_name().to_string_lossy().starts_with(prefix))
+            })
+        })
+    };
+    if !has("run-partial-") && has("partial-") {
+        return Err(Error::Usage(
+            "these folders hold sweep partials: merge them with --sweep <SWEEP FILE>".into(),
+        ));
+    }
+    let results = crate::uncertainty::shard::merge(&mut sc, &args.dirs)?;
+    let files = crate::report::render_run_with(&sc, &results, !args.no_charts)?;
+    files.write_atomic(&args.out)?;
+    print!("{}", crate::report::table::render(&sc, &results));
+    eprintln!("merged `{}` into {}", sc.name, args.out.display());
+    Ok(())
+}
+
 fn merge_cmd(args: MergeArgs) -> Result<()> {
-    let sweep = crate::sweep::Sweep::from_file(&args.sweep, true)?;
+    let Some(sweep_file) = &args.sweep else {
+        return merge_run_cmd(args);
+    };
+    let sweep = crate::sweep::Sweep::from_file(sweep_file, true)?;
     let units = crate::sweep::gather(&sweep, &args.dirs)?;
     crate::sweep::render_results(&sweep, units)?.write_atomic(&args.out)?;
     eprintln!("merged `{}` into {}", sweep.name, args.out.display());

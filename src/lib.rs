@@ -24,6 +24,7 @@ pub mod program;
 pub mod report;
 pub mod run;
 pub mod scenario;
+pub mod shard;
 pub mod stats;
 pub mod sweep;
 pub mod uncertainty;

@@ -94,6 +94,15 @@ fn toy_matches_closed_form_and_worlds_csv() {
     assert!((f(&d["evpi_naive"]) - naive).abs() < 1e-3, "{naive}");
     assert!((f(&d["designs"][1]["expected"]) - mean_lift).abs() < 1e-3);
     assert!(evpi <= f(&d["evpi_naive"]) + 1e-9);
+    // First-order Sobol' indices: the launch cost is all of lift's spread between worlds
+    // (the rest is inner noise, removed), the acquisition cost none of it.
+    let sens = d["sensitivity"].as_array().unwrap();
+    assert_eq!(sens[0]["path"], "designs.lift.costs.launch");
+    let s_launch = f(&sens[0]["first_order"]["lift"]);
+    let s_cac = f(&sens[1]["first_order"]["lift"]);
+    assert!(s_launch > 0.9, "{s_launch}");
+    assert!(s_cac < 0.02, "{s_cac}");
+    assert!(sens[0]["first_order"].get("control").is_none());
 }
 
 #[test]
@@ -137,6 +146,17 @@ fn bad_uncertain_inputs_are_located() {
             "designs.lift.costs.launch",
             "lowest value",
             "must be in [0, 1e9]",
+        ],
+    );
+    bad(
+        (
+            "defaults = false\n",
+            "defaults = false\ncorrelations = [ { inputs = [\"designs.lift.costs.launch\", \"population.acquisition.cost_per_customer\"], rho = 1.5 } ]\n",
+        ),
+        &[
+            "bad.toml:10",
+            "uncertainty.correlations.0.rho",
+            "strictly between -1 and 1",
         ],
     );
     bad(
@@ -184,4 +204,142 @@ fn objective_is_npv_after_liability() {
     let a = r.designs[0].metrics[idx("objective")].mean.unwrap();
     let b = r8.designs[0].metrics[idx("objective")].mean.unwrap();
     assert!(b < a && b > a * 0.95, "{a} {b}");
+    // Horizon value: 0 years adds nothing, 3 years add the customers' continued flow.
+    let hv = |years: &str| {
+        let sc = crate::util::scenario(&format!(
+            "{src}\n[finance]\nhorizon_value = true\nhorizon_value_years = {years}\n"
+        ));
+        let r = crate::util::run(&sc);
+        r.designs[0].metrics[idx("objective")].mean.unwrap()
+    };
+    assert!((hv("0.0") - a).abs() < 1e-6);
+    let h3 = hv("3.0");
+    assert!(h3 > a + 1000.0, "{a} {h3}");
+    let e = loyalsim::scenario::Scenario::parse(
+        &format!("{src}\n[finance]\nhorizon_value_years = 2.0\n"),
+        "f.toml",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("finance.horizon_value_years") && e.contains("horizon_value = true"),
+        "{e}"
+    );
+}
+
+/// Every file of `dir` (the ownership manifest aside: it names the writing command).
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.file_name().is_some_and(|n| n != ".loyalsim-output") {
+                let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                out.push((rel, std::fs::read(&p).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// `run --shard K/N` for every K, then `merge --scenario`: the same bytes as the unsharded
+/// run for N = 1, 2, 3 and 7 (more shards than some unit kinds), charts and report included,
+/// with command-line overrides carried by the partials. A missing shard, a partial of
+/// other overrides and a changed scenario file are refused.
+#[test]
+fn any_sharding_of_a_run_merges_to_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let small = TOY
+        .replace("worlds = 200", "worlds = 9")
+        .replace("customers = 2000", "customers = 300");
+    std::fs::write(d.join("toy.toml"), &small).unwrap();
+    let ok = |args: &[&str]| {
+        let o = loyalsim(d, args);
+        assert!(
+            o.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    };
+    ok(&[
+        "run",
+        "toy.toml",
+        "--out",
+        "whole",
+        "--quiet",
+        "--replicates",
+        "5",
+        "--threads",
+        "1",
+    ]);
+    let whole = files(&d.join("whole"));
+    assert!(whole.iter().any(|(n, _)| n == "worlds.csv"));
+    assert!(whole.iter().any(|(n, _)| n.ends_with(".png")));
+    for n in [1usize, 2, 3, 7] {
+        let parts = format!("parts{n}");
+        for k in 0..n {
+            let shard = format!("{k}/{n}");
+            ok(&[
+                "run",
+                "toy.toml",
+                "--shard",
+                &shard,
+                "--out",
+                &parts,
+                "--quiet",
+                "--replicates",
+                "5",
+                "--threads",
+                "2",
+            ]);
+        }
+        let merged = format!("merged{n}");
+        ok(&["merge", "--scenario", "toy.toml", &parts, "--out", &merged]);
+        let got = files(&d.join(&merged));
+        assert_eq!(got.len(), whole.len(), "N = {n}");
+        for ((a, x), (b, y)) in whole.iter().zip(&got) {
+            assert_eq!(a, b);
+            assert!(x == y, "N = {n}: {a} differs");
+        }
+    }
+    // A missing shard is named for resubmission.
+    std::fs::remove_file(d.join("parts3/run-partial-00001-of-00003.json")).unwrap();
+    let o = loyalsim(
+        d,
+        &["merge", "--scenario", "toy.toml", "parts3", "--out", "m"],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("--array=1"));
+    // A shard run with another seed does not belong to the others.
+    ok(&[
+        "run",
+        "toy.toml",
+        "--shard",
+        "1/3",
+        "--out",
+        "parts3",
+        "--quiet",
+        "--seed",
+        "5",
+        "--replicates",
+        "5",
+    ]);
+    let o = loyalsim(
+        d,
+        &["merge", "--scenario", "toy.toml", "parts3", "--out", "m"],
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("belongs to a different run"));
+    // Nor does a changed scenario file.
+    std::fs::write(d.join("toy.toml"), small.replace("seed = 11", "seed = 12")).unwrap();
+    let o = loyalsim(
+        d,
+        &["merge", "--scenario", "toy.toml", "parts2", "--out", "m"],
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("belongs to a different run"));
+    assert!(!d.join("m").exists());
 }

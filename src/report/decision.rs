@@ -16,6 +16,9 @@ use crate::uncertainty::Decision;
 /// What the 90% interval covers, said wherever it is shown.
 pub const INTERVAL_NOTE: &str = "90% uncertainty interval: 5% to 95% of the objective over the drawn worlds (what is not known about the inputs), not the Monte Carlo confidence interval of one world";
 
+/// What the first-order sensitivity indices are, said wherever they are shown.
+pub const SENSITIVITY_NOTE: &str = "first-order Sobol' index: the share of a design's variance over worlds (inner Monte Carlo noise removed) that the input explains alone, from the regression metamodel; the se is a bootstrap over worlds (sampling error of the given-data estimate), not input uncertainty";
+
 /// The `decision` object of summary.json.
 pub fn json(d: &Decision) -> Value {
     let s = &d.stats;
@@ -73,6 +76,18 @@ pub fn json(d: &Decision) -> Value {
         "designs": designs,
         "robustness": s.robustness.iter().map(|r| json!({"path": r.path, "values": [rr(r.values[0]), rr(r.values[1])], "ranking_p05": r.ranking_p05, "ranking_p95": r.ranking_p95})).collect::<Vec<_>>(),
         "inputs": inputs,
+        "sensitivity_note": SENSITIVITY_NOTE,
+        "sensitivity": s.sensitivity.iter().map(|e| {
+            let by_design = |v: &[Option<f64>]| -> Map<String, Value> {
+                d.names.iter().zip(v).filter_map(|(n, x)| x.map(|x| (n.clone(), json!(rr(x))))).collect()
+            };
+            json!({"path": e.path, "first_order": by_design(&e.first_order), "se": by_design(&e.se)})
+        }).collect::<Vec<_>>(),
+        "correlations": d.correlations.iter().map(|c| json!({
+            "inputs": [d.inputs[c.a].path, d.inputs[c.b].path],
+            "rho": rr(c.rho),
+            "source": c.source,
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -185,6 +200,27 @@ pub fn terminal(d: &Decision) -> String {
         .map(|e| format!("{} {}", e.path, thousands(e.value, 0)))
         .collect();
     let _ = writeln!(out, "EVPPI (largest): {}", top.join("; "));
+    if let Some(k) = d.names.iter().position(|n| *n == s.recommended) {
+        let mut shares: Vec<(f64, &str)> = s
+            .sensitivity
+            .iter()
+            .filter_map(|e| e.first_order[k].map(|v| (v, e.path.as_str())))
+            .collect();
+        shares.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+        if !shares.is_empty() {
+            let top: Vec<String> = shares
+                .iter()
+                .take(3)
+                .map(|(v, p)| format!("{p} {:.0}%", v * 100.0))
+                .collect();
+            let _ = writeln!(
+                out,
+                "Spread of \"{}\" explained (first-order Sobol'): {}",
+                s.recommended,
+                top.join("; ")
+            );
+        }
+    }
     out
 }
 
@@ -267,7 +303,9 @@ pub fn html(d: &Decision, assumptions: &[(String, String)]) -> String {
             rob.map_or(String::new(), |r| esc(&r.ranking_p95.join(" > "))),
         );
     }
-    h.push_str("</table><h3>Every assumption</h3><table><tr><th>input</th><th>value or range</th><th>source</th></tr>");
+    h.push_str("</table>");
+    h.push_str(&sensitivity_html(d));
+    h.push_str("<h3>Every assumption</h3><table><tr><th>input</th><th>value or range</th><th>source</th></tr>");
     for i in &d.inputs {
         let _ = write!(
             h,
@@ -278,6 +316,16 @@ pub fn html(d: &Decision, assumptions: &[(String, String)]) -> String {
                 Some(l) => format!("scenario line {l}"),
                 None => i.source.to_string(),
             })
+        );
+    }
+    for c in &d.correlations {
+        let _ = write!(
+            h,
+            "<tr><td><code>{}</code> with <code>{}</code></td><td>correlation {} of the normal scores (Gaussian copula)</td><td>{}</td></tr>",
+            esc(&d.inputs[c.a].path),
+            esc(&d.inputs[c.b].path),
+            rr(c.rho),
+            esc(&c.source)
         );
     }
     for (k, v) in assumptions {
@@ -292,18 +340,54 @@ pub fn html(d: &Decision, assumptions: &[(String, String)]) -> String {
     h
 }
 
+/// The table of first-order indices: inputs by design, each `S ± se` in percent.
+fn sensitivity_html(d: &Decision) -> String {
+    let s = &d.stats;
+    let shown: Vec<usize> = (0..d.names.len())
+        .filter(|k| s.sensitivity.iter().any(|e| e.first_order[*k].is_some()))
+        .collect();
+    if shown.is_empty() {
+        return String::new();
+    }
+    let mut h = format!(
+        "<h3>What drives each design's spread?</h3><p class=\"muted\">{}. Indices of one design add up to at most 1 when the inputs are independent; the rest is interactions.</p><table><tr><th>input</th>",
+        esc(SENSITIVITY_NOTE)
+    );
+    for k in &shown {
+        let _ = write!(h, "<th>{}</th>", esc(&d.names[*k]));
+    }
+    h.push_str("</tr>");
+    for e in &s.sensitivity {
+        let _ = write!(h, "<tr><td><code>{}</code></td>", esc(&e.path));
+        for k in &shown {
+            let cell = match (e.first_order[*k], e.se[*k]) {
+                (Some(v), Some(se)) => format!("{:.0}% &plusmn; {:.0}", v * 100.0, se * 100.0),
+                _ => "-".into(),
+            };
+            let _ = write!(h, "<td>{cell}</td>");
+        }
+        h.push_str("</tr>");
+    }
+    h.push_str("</table>");
+    h
+}
+
 /// The fixed behavioural assumptions of each design (what the worlds do not vary), as
 /// (design path, values), so the report shows every behaviour number.
 pub fn fixed_assumptions(sc: &crate::scenario::Scenario) -> Vec<(String, String)> {
     let mut out = vec![(
         "finance".to_string(),
         format!(
-            "discount rate {}%/year, points liability {}",
+            "discount rate {}%/year, points liability {}, {}",
             rr(sc.finance.discount_rate * 100.0),
             if sc.finance.liability {
                 "counted"
             } else {
                 "ignored"
+            },
+            match sc.finance.horizon_value_years {
+                Some(y) => format!("horizon value of active customers for {} years (last period's run rate)", rr(y)),
+                None => "no horizon value (customers still active at the end count for nothing after it)".into(),
             }
         ),
     )];

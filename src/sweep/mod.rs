@@ -677,69 +677,13 @@ pub fn render_results(sweep: &Sweep, mut units: Vec<Unit>) -> Result<OutputFiles
 /// Read every partial in `dirs`, check they form one complete sweep, and return the units.
 /// Missing shards are reported as an `--array=` list to resubmit.
 pub fn gather(sweep: &Sweep, dirs: &[PathBuf]) -> Result<Vec<Unit>> {
-    let mut partials: Vec<(PathBuf, Partial)> = Vec::new();
-    for dir in dirs {
-        let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with("partial-"))
-            })
-            .collect();
-        paths.sort();
-        for path in paths {
-            let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-            let p: Partial = serde_json::from_slice(&bytes).map_err(|e| Error::Data {
-                path: path.display().to_string(),
-                line: None,
-                message: format!("not a loyalsim sweep partial: {e}"),
-            })?;
-            partials.push((path, p));
-        }
-    }
-    let Some((_, first)) = partials.first() else {
-        return Err(Error::Usage(format!(
-            "no partial-*.json files in {}",
-            dirs.iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
+    let kind = crate::shard::Kind {
+        prefix: "partial-",
+        noun: "sweep",
+        mismatch: "this partial belongs to a different sweep (sweep file or base scenario changed)",
     };
-    let n = first.shards;
-    for (path, p) in &partials {
-        if p.sweep_sha256 != sweep.sha256 {
-            return Err(Error::Data {
-                path: path.display().to_string(),
-                line: None,
-                message: "this partial belongs to a different sweep (sweep file or base scenario changed)".into(),
-            });
-        }
-        if p.shards != n {
-            return Err(Error::Data {
-                path: path.display().to_string(),
-                line: None,
-                message: format!("this partial is one of {} shards, others of {n}", p.shards),
-            });
-        }
-    }
-    let mut have = vec![false; n];
-    let mut units = Vec::new();
-    for (_, p) in partials {
-        if p.shard < n && !have[p.shard] {
-            have[p.shard] = true;
-            units.extend(p.units);
-        }
-    }
-    let missing: Vec<usize> = (0..n).filter(|k| !have[*k]).collect();
-    if !missing.is_empty() {
-        return Err(Error::Other(format!(
-            "{} of {n} shards are missing; resubmit them with --array={}",
-            missing.len(),
-            array_list(&missing)
-        )));
-    }
+    let partials: Vec<Partial> = crate::shard::gather(&kind, &sweep.sha256, dirs)?;
+    let units: Vec<Unit> = partials.into_iter().flat_map(|p| p.units).collect();
     if units.len() != sweep.units()? {
         return Err(Error::Other(format!(
             "the partials hold {} units, the sweep has {}",
@@ -748,6 +692,18 @@ pub fn gather(sweep: &Sweep, dirs: &[PathBuf]) -> Result<Vec<Unit>> {
         )));
     }
     Ok(units)
+}
+
+impl crate::shard::ShardFile for Partial {
+    fn fingerprint(&self) -> &str {
+        &self.sweep_sha256
+    }
+    fn shards(&self) -> usize {
+        self.shards
+    }
+    fn shard(&self) -> usize {
+        self.shard
+    }
 }
 
 /// `1,3-5,9` from sorted indices.

@@ -240,6 +240,123 @@ pub fn default_inputs(src: &str) -> Result<Vec<Input>> {
     Ok(out)
 }
 
+/// A correlation between two inputs by path: `(path, path, rho)`.
+pub type PathPair = (String, String, f64);
+
+/// Where a fitted segment's covariance comes from (shown with each of its inputs).
+pub const FITTED_SOURCE: &str = "the segment's fitted covariance (loyalsim fit, inverse Hessian): multivariate normal on the log scale, median at the estimate, sigma = se / estimate (delta method)";
+
+/// The purchase-model parameters of every segment that carries its fitted covariance, as
+/// lognormal inputs at their place in the text (median the estimate, sigma of the log
+/// se / estimate), and their correlations (covariance / (se_i se_j)) as
+/// `(path, path, rho)`.
+pub fn fitted_inputs(src: &str, origin: &str) -> Result<(Vec<Input>, Vec<PathPair>)> {
+    if !src.contains("covariance") {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let loc = Locator::new(src);
+    let doc = DeTable::parse(src).map_err(|e| syntax_err(&loc, origin, &e))?;
+    let value: toml::Value = toml::from_str(src).map_err(|e| Error::Other(e.to_string()))?;
+    let segs = doc
+        .get_ref()
+        .get("population")
+        .and_then(|p| match p.get_ref() {
+            DeValue::Table(t) => t.get("segments"),
+            _ => None,
+        })
+        .and_then(|s| match s.get_ref() {
+            DeValue::Array(a) => Some(a),
+            _ => None,
+        });
+    let (Some(segs), Some(raw)) = (
+        segs,
+        value
+            .get("population")
+            .and_then(|p| p.get("segments"))
+            .and_then(|s| s.as_array()),
+    ) else {
+        return Ok((Vec::new(), Vec::new()));
+    };
+    let mut inputs = Vec::new();
+    let mut pairs = Vec::new();
+    for (seg, raw) in segs.iter().zip(raw) {
+        let (DeValue::Table(t), Some(cov)) = (seg.get_ref(), raw.get("covariance")) else {
+            continue;
+        };
+        let name = raw.get("name").and_then(|n| n.as_str()).unwrap_or("");
+        let prefix = format!("population.segments.{name}");
+        let params: Vec<&str> = cov
+            .get("params")
+            .and_then(|p| p.as_array())
+            .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+            .unwrap_or_default();
+        let m: Vec<Vec<f64>> = cov
+            .get("matrix")
+            .and_then(|m| m.as_array())
+            .map(|rows| {
+                rows.iter()
+                    .map(|r| {
+                        r.as_array()
+                            .map(|c| {
+                                c.iter()
+                                    .filter_map(|v| {
+                                        v.as_float().or(v.as_integer().map(|i| i as f64))
+                                    })
+                                    .collect()
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let purchase = t.get("purchase").and_then(|p| match p.get_ref() {
+            DeValue::Table(pt) => Some(pt),
+            _ => None,
+        });
+        let first = inputs.len();
+        for (i, param) in params.iter().enumerate() {
+            let path = format!("{prefix}.purchase.{param}");
+            let cov_field = format!("{prefix}.covariance");
+            let line = loc.line_of_field(&cov_field);
+            let Some(v) = purchase.and_then(|p| p.get(*param)) else {
+                return Err(scenario_err(origin, line, &cov_field, format!("names `{param}`, which is not a parameter of this segment's purchase model")));
+            };
+            let span = v.span();
+            let Ok(estimate) = src[span.clone()].trim().parse::<f64>() else {
+                return Err(scenario_err(origin, Some(loc.line_of_offset(span.start)), &path, "has a fitted covariance, so it must be a number (the estimate), not a distribution".into()));
+            };
+            let var = m.get(i).and_then(|r| r.get(i)).copied().unwrap_or(0.0);
+            if !(estimate > 0.0 && var > 0.0) {
+                return Err(scenario_err(origin, line, &cov_field, format!("the variance of `{param}` must be > 0 and its estimate positive, got variance {var} and estimate {estimate}")));
+            }
+            inputs.push(Input {
+                path,
+                line: Some(loc.line_of_offset(span.start)),
+                dist: Dist::LogNormal {
+                    median: estimate,
+                    sigma: var.sqrt() / estimate,
+                },
+                integer: false,
+                target: Target::Text(span),
+                source: FITTED_SOURCE,
+            });
+        }
+        for i in 0..params.len() {
+            for j in 0..i {
+                let rho = m[i][j] / (m[i][i] * m[j][j]).sqrt();
+                if rho != 0.0 {
+                    pairs.push((
+                        inputs[first + i].path.clone(),
+                        inputs[first + j].path.clone(),
+                        rho,
+                    ));
+                }
+            }
+        }
+    }
+    Ok((inputs, pairs))
+}
+
 fn get_path<'v>(v: &'v toml::Value, dotted: &str) -> Option<&'v toml::Value> {
     dotted.split('.').try_fold(v, |cur, k| cur.get(k))
 }

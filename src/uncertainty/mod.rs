@@ -12,11 +12,13 @@
 //! Work units are (world, inner replicate); each unit's result is exact (the objective
 //! rounded to whole cents), so any thread count or sharding gives the same bytes.
 
+pub mod copula;
 pub mod decision;
 pub mod defaults;
 pub mod dist;
 pub mod inputs;
 pub mod metamodel;
+pub mod shard;
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
@@ -47,6 +49,21 @@ pub struct RawUncertainty {
     /// Whether the illustrative behavioural defaults get their documented ranges (default
     /// true).
     pub defaults: Option<bool>,
+    /// Whether a segment's fitted covariance makes its purchase parameters uncertain
+    /// (default true).
+    pub fitted: Option<bool>,
+    /// Correlations between inputs (Gaussian copula).
+    pub correlations: Option<Vec<RawCorrelation>>,
+}
+
+/// One entry of `[uncertainty] correlations`: `{ inputs = ["path a", "path b"], rho = 0.5 }`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCorrelation {
+    /// The two input paths (as in worlds.csv).
+    pub inputs: Vec<String>,
+    /// Correlation of their normal scores, in (-1, 1).
+    pub rho: f64,
 }
 
 /// How worlds are drawn.
@@ -70,8 +87,17 @@ pub struct Spec {
     pub replicates: u32,
     /// Built-in ranges for illustrative behavioural defaults.
     pub defaults: bool,
-    /// The uncertain inputs: the scenario's (by key order), then built-in defaults.
+    /// Fitted covariances make inputs.
+    pub fitted: bool,
+    /// The uncertain inputs: the scenario's (by key order), the fitted segments'
+    /// parameters, then built-in defaults.
     pub inputs: Vec<Input>,
+    /// `[uncertainty] correlations` as written (resolved into `correlations`).
+    raw_correlations: Vec<RawCorrelation>,
+    /// Correlations between inputs, resolved.
+    pub correlations: Vec<copula::Correlation>,
+    /// Cholesky factor of the inputs' correlation matrix (`None`: independent).
+    chol: Option<Vec<Vec<f64>>>,
     /// The scenario text with its distributions (the worlds are made from it).
     text: String,
 }
@@ -101,12 +127,34 @@ impl Spec {
                 format!("must be a whole number from 1 to {MAX_INNER}, got {replicates}"),
             ));
         }
+        let raw_correlations = raw.correlations.clone().unwrap_or_default();
+        for (k, c) in raw_correlations.iter().enumerate() {
+            if c.inputs.len() != 2 || c.inputs[0] == c.inputs[1] {
+                return Err((
+                    format!("uncertainty.correlations.{k}.inputs"),
+                    "must name two different input paths, e.g. [\"designs.a.response.purchase_rate\", \"designs.b.response.purchase_rate\"]".into(),
+                ));
+            }
+            if !(c.rho.is_finite() && c.rho > -1.0 && c.rho < 1.0) {
+                return Err((
+                    format!("uncertainty.correlations.{k}.rho"),
+                    format!(
+                        "must be a correlation strictly between -1 and 1, got {}",
+                        c.rho
+                    ),
+                ));
+            }
+        }
         Ok(Spec {
             worlds: raw.worlds as usize,
             method,
             replicates: replicates as u32,
             defaults: raw.defaults.unwrap_or(true),
+            fitted: raw.fitted.unwrap_or(true),
             inputs: Vec::new(),
+            raw_correlations,
+            correlations: Vec::new(),
+            chol: None,
             text: String::new(),
         })
     }
@@ -145,14 +193,90 @@ pub fn parse_scenario(src: &str, origin: &str) -> Result<Scenario> {
         return Ok(sc);
     };
     let mut all = found;
+    let mut pairs = Vec::new();
+    if spec.fitted {
+        let (fitted, p) = inputs::fitted_inputs(src, origin)?;
+        all.extend(fitted);
+        pairs = p;
+    }
     if spec.defaults {
         all.extend(inputs::default_inputs(&nominal)?);
     }
     spec.text = src.to_string();
     spec.inputs = all;
+    resolve_correlations(&mut spec, &pairs, src, origin)?;
     check_supports(&spec, origin)?;
     sc.uncertainty = Some(spec);
     Ok(sc)
+}
+
+/// Turn the fitted covariances' and `[uncertainty] correlations`' pairs into indices, refuse
+/// unknown paths, pairs set twice and a matrix that is not positive definite.
+fn resolve_correlations(
+    spec: &mut Spec,
+    fitted: &[inputs::PathPair],
+    src: &str,
+    origin: &str,
+) -> Result<()> {
+    let loc = crate::scenario::locate::Locator::new(src);
+    let line = loc.line_of_field("uncertainty.correlations");
+    let index = |p: &str| spec.inputs.iter().position(|i| i.path == p);
+    let mut out: Vec<copula::Correlation> = Vec::new();
+    for (a, b, rho) in fitted {
+        if let (Some(a), Some(b)) = (index(a), index(b)) {
+            out.push(copula::Correlation {
+                a,
+                b,
+                rho: *rho,
+                source: "fitted covariance".into(),
+            });
+        }
+    }
+    for (k, c) in spec.raw_correlations.iter().enumerate() {
+        let field = format!("uncertainty.correlations.{k}");
+        let mut ix = [0usize; 2];
+        for (slot, p) in ix.iter_mut().zip(&c.inputs) {
+            *slot = index(p).ok_or_else(|| {
+                let known: Vec<&str> = spec.inputs.iter().map(|i| i.path.as_str()).collect();
+                located(
+                    origin,
+                    line,
+                    &format!("{field}.inputs"),
+                    format!(
+                        "`{p}` is not an uncertain input of this scenario; the inputs are: {}",
+                        known.join(", ")
+                    ),
+                )
+            })?;
+        }
+        let (a, b) = (ix[0].min(ix[1]), ix[0].max(ix[1]));
+        if let Some(prev) = out.iter().find(|o| o.a.min(o.b) == a && o.a.max(o.b) == b) {
+            return Err(located(
+                origin,
+                line,
+                &field,
+                format!(
+                    "the correlation of {} and {} is already set (by {})",
+                    c.inputs[0], c.inputs[1], prev.source
+                ),
+            ));
+        }
+        out.push(copula::Correlation {
+            a: ix[0],
+            b: ix[1],
+            rho: c.rho,
+            source: field,
+        });
+    }
+    if !out.is_empty() {
+        let m = copula::matrix(spec.inputs.len(), &out);
+        let l = copula::cholesky(&m).map_err(|i| {
+            located(origin, line, "uncertainty.correlations", format!("the correlations are not positive definite: no inputs can have them all at once (the first that cannot is {}); lower their sizes or remove one", spec.inputs[i].path))
+        })?;
+        spec.chol = Some(l);
+    }
+    spec.correlations = out;
+    Ok(())
 }
 
 fn check_supports(spec: &Spec, origin: &str) -> Result<()> {
@@ -199,7 +323,7 @@ pub fn draw(spec: &Spec, seed: u64) -> Vec<Vec<f64>> {
         .inputs
         .iter()
         .enumerate()
-        .map(|(j, inp)| {
+        .map(|(j, _)| {
             let mut rng = Xoshiro256PlusPlus::seed_from_u64(mix(seed, j as u64));
             let mut bins: Vec<usize> = (0..w).collect();
             if spec.method == Method::LatinHypercube {
@@ -210,17 +334,27 @@ pub fn draw(spec: &Spec, seed: u64) -> Vec<Vec<f64>> {
             bins.iter()
                 .map(|&b| {
                     let v: f64 = rng.random();
-                    let u = match spec.method {
+                    match spec.method {
                         Method::LatinHypercube => (b as f64 + v) / w as f64,
                         Method::Random => v,
-                    };
-                    inp.value(u)
+                    }
                 })
                 .collect()
         })
         .collect();
     (0..w)
-        .map(|i| cols.iter().map(|c| c[i]).collect())
+        .map(|i| {
+            let u: Vec<f64> = cols.iter().map(|c| c[i]).collect();
+            let u = match &spec.chol {
+                Some(l) => copula::correlate(l, &u),
+                None => u,
+            };
+            spec.inputs
+                .iter()
+                .zip(&u)
+                .map(|(inp, u)| inp.value(*u))
+                .collect()
+        })
         .collect()
 }
 
@@ -253,13 +387,21 @@ pub struct WorldUnit {
 
 /// Run the units (world, inner replicate) whose index is `k` mod `n` (all for 0 of 1).
 pub fn run_units(sc: &Scenario, k: usize, n: usize) -> Result<Vec<WorldUnit>> {
+    run_units_from(sc, 0, k, n)
+}
+
+/// [`run_units`] with the world units numbered from `offset` (a sharded run counts its
+/// nominal replicates first): unit `u` runs if `(offset + u) mod n == k`.
+pub fn run_units_from(sc: &Scenario, offset: usize, k: usize, n: usize) -> Result<Vec<WorldUnit>> {
     let spec = sc
         .uncertainty
         .as_ref()
         .ok_or_else(|| Error::Other("the scenario has no [uncertainty] table".into()))?;
     let reps = spec.replicates as usize;
     let draws = draw(spec, sc.seed);
-    let units: Vec<usize> = (0..spec.worlds * reps).filter(|u| u % n == k).collect();
+    let units: Vec<usize> = (0..spec.worlds * reps)
+        .filter(|u| (offset + u) % n == k)
+        .collect();
     let scenarios: Vec<Option<Scenario>> = (0..spec.worlds)
         .into_par_iter()
         .map(|w| {
@@ -309,6 +451,8 @@ pub struct Decision {
     pub method: Method,
     /// The inputs.
     pub inputs: Vec<Input>,
+    /// Correlations between the inputs.
+    pub correlations: Vec<copula::Correlation>,
     /// Drawn values `[world][input]`.
     pub draws: Vec<Vec<f64>>,
     /// Design names.
@@ -327,7 +471,11 @@ pub fn decide(sc: &Scenario, mut units: Vec<WorldUnit>) -> Result<Decision> {
         .ok_or_else(|| Error::Other("the scenario has no [uncertainty] table".into()))?;
     units.sort_by_key(|u| (u.world, u.replicate));
     let reps = spec.replicates as usize;
-    if units.len() != spec.worlds * reps {
+    let each_once = units
+        .iter()
+        .enumerate()
+        .all(|(i, u)| u.world == i / reps && u.replicate as usize == i % reps);
+    if units.len() != spec.worlds * reps || !each_once {
         return Err(Error::Other(format!(
             "have {} world units, the scenario needs {}",
             units.len(),
@@ -366,6 +514,7 @@ pub fn decide(sc: &Scenario, mut units: Vec<WorldUnit>) -> Result<Decision> {
         replicates: spec.replicates,
         method: spec.method,
         inputs: spec.inputs.clone(),
+        correlations: spec.correlations.clone(),
         draws,
         names,
         net_benefit,
@@ -388,4 +537,171 @@ pub fn at_medians(src: &str, origin: &str) -> Result<String> {
     }
     let values: Vec<f64> = inputs.iter().map(|i| i.value(0.5)).collect();
     inputs::substitute(src, &inputs, &values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TOY: &str = include_str!("../../tests/fixtures/uncertainty-toy.toml");
+
+    fn normal_scores(x: &[f64], dist: &dist::Dist) -> Vec<f64> {
+        // The inverse of the (truncated) quantile function, by bisection on u.
+        use statrs::distribution::{ContinuousCDF, Normal};
+        let std = Normal::new(0.0, 1.0).unwrap();
+        x.iter()
+            .map(|v| {
+                let (mut lo, mut hi) = (0.0, 1.0);
+                for _ in 0..60 {
+                    let mid = 0.5 * (lo + hi);
+                    if dist.quantile(mid) < *v {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                std.inverse_cdf((0.5 * (lo + hi)).clamp(1e-9, 1.0 - 1e-9))
+            })
+            .collect()
+    }
+
+    fn corr(a: &[f64], b: &[f64]) -> f64 {
+        let n = a.len() as f64;
+        let (ma, mb) = (a.iter().sum::<f64>() / n, b.iter().sum::<f64>() / n);
+        let cov: f64 = a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum();
+        let va: f64 = a.iter().map(|x| (x - ma).powi(2)).sum();
+        let vb: f64 = b.iter().map(|y| (y - mb).powi(2)).sum();
+        cov / (va * vb).sqrt()
+    }
+
+    fn ranks(v: &[f64]) -> Vec<f64> {
+        let mut idx: Vec<usize> = (0..v.len()).collect();
+        idx.sort_by(|a, b| v[*a].total_cmp(&v[*b]));
+        let mut r = vec![0.0; v.len()];
+        for (k, i) in idx.into_iter().enumerate() {
+            r[i] = k as f64;
+        }
+        r
+    }
+
+    fn with(extra_uncertainty: &str, worlds: usize) -> String {
+        TOY.replace(
+            "worlds = 200\nreplicates = 2\ndefaults = false\n",
+            &format!("worlds = {worlds}\nreplicates = 2\ndefaults = false\n{extra_uncertainty}"),
+        )
+        .replace(
+            "response = { purchase_rate = 1.2 }",
+            "response = { purchase_rate = { dist = \"uniform\", low = 1.1, high = 1.3 } }",
+        )
+    }
+
+    /// Sample correlations of the drawn inputs' normal scores match the asked ones within
+    /// four standard errors ((1 - rho^2) / sqrt(W)), a negative one included; the rank
+    /// correlation of two uniforms is 6/pi asin(rho/2); an uncorrelated pair stays ~0.
+    #[test]
+    fn drawn_correlations_match() {
+        let w = 4000;
+        let src = with(
+            "correlations = [ { inputs = [\"designs.lift.costs.launch\", \"designs.lift.response.purchase_rate\"], rho = 0.6 }, { inputs = [\"population.acquisition.cost_per_customer\", \"designs.lift.response.purchase_rate\"], rho = -0.4 } ]\n",
+            w,
+        );
+        let sc = parse_scenario(&src, "t.toml").unwrap();
+        let spec = sc.uncertainty.as_ref().unwrap();
+        let paths: Vec<&str> = spec.inputs.iter().map(|i| i.path.as_str()).collect();
+        let col = |p: &str| -> (Vec<f64>, &dist::Dist) {
+            let j = paths.iter().position(|q| *q == p).unwrap();
+            let x: Vec<f64> = draw(spec, sc.seed).iter().map(|r| r[j]).collect();
+            (x, &spec.inputs[j].dist)
+        };
+        let (launch, dl) = col("designs.lift.costs.launch");
+        let (rate, dr) = col("designs.lift.response.purchase_rate");
+        let (cac, dc) = col("population.acquisition.cost_per_customer");
+        let (zl, zr, zc) = (
+            normal_scores(&launch, dl),
+            normal_scores(&rate, dr),
+            normal_scores(&cac, dc),
+        );
+        let se = |rho: f64| (1.0 - rho * rho) / (w as f64).sqrt();
+        let got = corr(&zl, &zr);
+        assert!((got - 0.6).abs() < 4.0 * se(0.6), "{got}");
+        let got = corr(&zc, &zr);
+        assert!((got + 0.4).abs() < 4.0 * se(0.4), "{got}");
+        // launch and cac: implied 0 (no entry), L keeps them independent of each other.
+        let got = corr(&zl, &zc);
+        assert!(got.abs() < 4.0 * se(0.0), "{got}");
+        let spearman = corr(&ranks(&cac), &ranks(&rate));
+        let exact = 6.0 / std::f64::consts::PI * (-0.4f64 / 2.0).asin();
+        assert!(
+            (spearman - exact).abs() < 4.0 * se(0.4),
+            "{spearman} vs {exact}"
+        );
+    }
+
+    /// A fitted segment's covariance: its parameters are lognormal around the estimates
+    /// with sd of the log se / estimate and the fitted correlation.
+    #[test]
+    fn fitted_covariance_draws() {
+        let w = 4000;
+        let src = with("", w).replace(
+            "spend = { model = \"gamma-gamma\"",
+            "covariance = { params = [\"r\", \"alpha\"], matrix = [[0.0001, 0.0008], [0.0008, 0.04]] }\nspend = { model = \"gamma-gamma\"",
+        );
+        let sc = parse_scenario(&src, "t.toml").unwrap();
+        let spec = sc.uncertainty.as_ref().unwrap();
+        let paths: Vec<&str> = spec.inputs.iter().map(|i| i.path.as_str()).collect();
+        let jr = paths
+            .iter()
+            .position(|p| *p == "population.segments.all.purchase.r")
+            .unwrap();
+        let ja = paths
+            .iter()
+            .position(|p| *p == "population.segments.all.purchase.alpha")
+            .unwrap();
+        let d = draw(spec, sc.seed);
+        let lr: Vec<f64> = d.iter().map(|r| r[jr].ln()).collect();
+        let la: Vec<f64> = d.iter().map(|r| r[ja].ln()).collect();
+        let sd = |v: &[f64]| {
+            let m = v.iter().sum::<f64>() / v.len() as f64;
+            (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt()
+        };
+        // Truncation at 0.1%/99.9% shrinks the sd by under 1%.
+        assert!((sd(&lr) / (0.01 / 0.243) - 1.0).abs() < 0.05, "{}", sd(&lr));
+        assert!((sd(&la) / (0.2 / 4.414) - 1.0).abs() < 0.05, "{}", sd(&la));
+        let got = corr(&lr, &la);
+        assert!(
+            (got - 0.4).abs() < 4.0 * (1.0 - 0.16) / (w as f64).sqrt(),
+            "{got}"
+        );
+        // A world's scenario carries the drawn parameters.
+        let ws = world_scenario(&sc, &d[3], 3).unwrap();
+        let crate::scenario::PurchaseModel::BgNbd { r, alpha, .. } =
+            ws.population.segments[0].purchase
+        else {
+            panic!("bg-nbd")
+        };
+        assert!((r - d[3][jr]).abs() < 1e-12 && (alpha - d[3][ja]).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bad_correlations_are_refused() {
+        let three = "correlations = [ { inputs = [\"designs.lift.costs.launch\", \"designs.lift.response.purchase_rate\"], rho = 0.9 }, { inputs = [\"population.acquisition.cost_per_customer\", \"designs.lift.response.purchase_rate\"], rho = 0.9 }, { inputs = [\"population.acquisition.cost_per_customer\", \"designs.lift.costs.launch\"], rho = -0.9 } ]\n";
+        let e = parse_scenario(&with(three, 10), "t.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("t.toml:10") && e.contains("not positive definite"),
+            "{e}"
+        );
+        let e = parse_scenario(&with("correlations = [ { inputs = [\"designs.lift.costs.launch\", \"nope\"], rho = 0.5 } ]\n", 10), "t.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("uncertainty.correlations.0.inputs")
+                && e.contains("`nope` is not an uncertain input"),
+            "{e}"
+        );
+        let e = parse_scenario(&with("correlations = [ { inputs = [\"designs.lift.costs.launch\", \"nope\"], rho = 1.0 } ]\n", 10), "t.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("uncertainty.correlations.0.rho") && e.contains("strictly between -1 and 1"),
+            "{e}"
+        );
+    }
 }
