@@ -1713,7 +1713,7 @@ fn issue16_plan_bad_options_are_clear_usage_errors() {
     })
     .contains("--cuped-correlation"));
     assert!(err(PlanOptions {
-        visitors: Some(10.0),
+        visitors: Some(2.0),
         ..base()
     })
     .contains("cannot detect"));
@@ -1749,4 +1749,190 @@ fn issue16_plan_bad_options_are_clear_usage_errors() {
         assert!(v[key].is_number(), "{key}: {}", v[key]);
     }
     assert_eq!(v["alternative"], "one-sided");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 16: from the test to the decision
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn issue16_decision_values_match_hand_computation() {
+    use loyalsim::ab::decision::{self, DecisionRun, ValuePoint};
+    let grid = vec![
+        ValuePoint {
+            scale: 1.0,
+            enrolment_lift: 0.2,
+            incremental_profit: 1000.0,
+            se: None,
+        },
+        ValuePoint {
+            scale: -1.0,
+            enrolment_lift: -0.2,
+            incremental_profit: -3000.0,
+            se: None,
+        },
+    ];
+    // Linear between (−1, −3000), (0, 0), (1, 1000), extrapolated beyond.
+    close(decision::value_at(&grid, 0.5), 500.0, 1e-12, "V(0.5)");
+    close(decision::value_at(&grid, -0.5), -1500.0, 1e-12, "V(-0.5)");
+    close(decision::value_at(&grid, 2.0), 2000.0, 1e-12, "V(2)");
+    let mut exp = worked_example();
+    exp.days = 14;
+    let lr = exp.long_run.as_mut().unwrap();
+    lr.max_test_days = 14;
+    lr.test_cost_per_day = 10.0;
+    let lr = lr.clone();
+    // Lengths 7 and 14. Two worlds: s = 1 (V = 1000) shipped at 14 days only; s = −1
+    // (V = −3000) shipped (wrongly) at 7 days only.
+    let runs = vec![
+        DecisionRun {
+            scale: 1.0,
+            significant: vec![false, true],
+            probable: vec![false, true],
+        },
+        DecisionRun {
+            scale: -1.0,
+            significant: vec![true, false],
+            probable: vec![true, false],
+        },
+    ];
+    let d = decision::evaluate(&exp, &lr, &runs, grid, 700);
+    // share 0.5, H 700: at 14 days ship keeps 1 − 0.5·14/700 = 0.99, no ship 0.01.
+    let p14 = (1000.0 * 0.99 - 140.0 + (-3000.0 * 0.01 - 140.0)) / 2.0;
+    let r = &d.rules[0];
+    assert_eq!((r.rule, r.test_days), ("ship_if_significant", 14));
+    close(
+        r.expected_profit.unwrap().value,
+        p14,
+        1e-9,
+        "profit at 14 days",
+    );
+    close(
+        r.loss_from_wrong_ships.unwrap().value,
+        0.0,
+        1e-12,
+        "no wrong ship at 14",
+    );
+    // Blind: E V = −1000 < 0, so the best blind decision is never (0).
+    close(d.expected_value_blind.unwrap().value, -1000.0, 1e-12, "E V");
+    close(
+        r.value_vs_blind.unwrap().value,
+        p14,
+        1e-9,
+        "vs blind (never)",
+    );
+    close(
+        d.expected_value_of_perfect_information.unwrap().value,
+        500.0,
+        1e-12,
+        "EVPI",
+    );
+    // At 7 days: ship the bad one: −3000·0.995 − 70; don't ship the good one: 1000·0.005 − 70.
+    let p7 = (-3000.0 * 0.995 - 70.0 + 1000.0 * 0.005 - 70.0) / 2.0;
+    let c7 = &d.evsi_curve[0];
+    assert_eq!(c7.test_days, 7);
+    close(
+        c7.ship_if_significant.expected_profit.unwrap().value,
+        p7,
+        1e-9,
+        "profit at 7 days",
+    );
+    assert_eq!(d.best_test_days.ship_if_significant, 14);
+    close(d.rules[3].expected_profit.unwrap().value, 0.0, 0.0, "never");
+}
+
+#[test]
+fn issue16_worked_example_decision_rules_are_consistent_with_the_simulation() {
+    let exp = worked_example();
+    let lr = exp.long_run.clone().unwrap();
+    assert_eq!(lr.effect_scale_sd, 1.0);
+    let r = 1500;
+    let rep = simulate::simulate(
+        &exp,
+        &SimOptions {
+            seed: Some(16),
+            experiments: Some(r),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let d = rep.decision.as_ref().unwrap();
+    // P(s > 0) for s ~ Normal(1, 1) is Φ(1) = 0.841345; within 4 Monte Carlo SE.
+    let good = d.probability_launch_is_good.unwrap();
+    close(good.value, 0.841_344_746, 4.0 * good.se, "P(launch good)");
+    // The value grid holds the `long_run` figure at s = 1, and V rises with s.
+    let lrr = rep.long_run.as_ref().unwrap();
+    assert_eq!(d.value_grid[0].scale, 1.0);
+    assert_eq!(
+        Some(d.value_grid[0].incremental_profit),
+        lrr.incremental_profit
+    );
+    let mut g = d.value_grid.clone();
+    g.sort_by(|a, b| a.scale.total_cmp(&b.scale));
+    assert!(g
+        .windows(2)
+        .all(|w| w[1].incremental_profit > w[0].incremental_profit));
+    // Shipping blind is worth E V(s); with V near-linear, about V(1) (within 4 SE + 5%).
+    let blind = d.expected_value_blind.unwrap();
+    close(
+        blind.value,
+        d.value_grid[0].incremental_profit,
+        4.0 * blind.se + 0.05 * blind.value,
+        "E V",
+    );
+    // Testing can never beat perfect information.
+    let evpi = d.expected_value_of_perfect_information.unwrap().value;
+    for c in &d.evsi_curve {
+        for v in [
+            c.ship_if_significant.value_vs_blind,
+            c.ship_if_probability.value_vs_blind,
+        ] {
+            let v = v.unwrap();
+            assert!(
+                v.value <= evpi + 4.0 * v.se,
+                "{} days: {} > EVPI {evpi}",
+                c.test_days,
+                v.value
+            );
+        }
+    }
+    // Longer tests ship more correctly: the significance rule's value rises from 7 days.
+    let first = d.evsi_curve[0].ship_if_significant.expected_profit.unwrap();
+    let planned = d.rules[0].expected_profit.unwrap();
+    assert!(
+        planned.value > first.value,
+        "28 days {planned:?} vs 7 days {first:?}"
+    );
+    // With no uncertainty and V > 0, always shipping is worth exactly V.
+    let mut fixed = exp.clone();
+    fixed.long_run.as_mut().unwrap().effect_scale_sd = 0.0;
+    let rep0 = simulate::simulate(
+        &fixed,
+        &SimOptions {
+            seed: Some(16),
+            experiments: Some(400),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let d0 = rep0.decision.unwrap();
+    let v1 = d0.value_grid[0].incremental_profit;
+    close(
+        d0.rules[2].expected_profit.unwrap().value,
+        v1,
+        1e-6 * v1.abs(),
+        "always = V",
+    );
+    // The ship-if-significant rule ships at the fixed-horizon power (same model, another
+    // stream): within 4 combined Monte Carlo SE.
+    let (ship, power) = (
+        d0.rules[0].ship_rate.unwrap(),
+        rep0.methods.fixed_horizon.power.unwrap(),
+    );
+    close(
+        ship.value,
+        power.value,
+        4.0 * (ship.se.powi(2) + power.se.powi(2)).sqrt(),
+        "ship rate vs power",
+    );
 }
