@@ -460,12 +460,9 @@ fn conversion_plan(baseline: f64, mde: f64) -> PlanOptions {
         baseline: Some(baseline),
         mean: None,
         sd: None,
-        mde,
-        relative: false,
-        alpha: 0.05,
-        power: 0.8,
-        ratio: 1.0,
+        mde: Some(mde),
         visitors_per_day: Some(2000.0),
+        ..PlanOptions::default()
     }
 }
 
@@ -493,7 +490,7 @@ fn plan_gives_14751_per_arm_for_10_to_11_percent() {
         baseline: None,
         mean: Some(5.0),
         sd: Some(30.0),
-        mde: 1.0,
+        mde: Some(1.0),
         ..conversion_plan(0.1, 1.0)
     })
     .unwrap();
@@ -1503,4 +1500,439 @@ fn issue12_simulate_validates_long_run_before_any_experiment() {
     assert!(!dir.path().join("o").exists());
     // Not a timing test: a generous bound that only a run of all experiments would break.
     assert!(start.elapsed().as_secs() < 60);
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 16: `ab plan` against statsmodels, and its MDE / weeks / arms / CUPED rules by hand
+// ---------------------------------------------------------------------------------------
+
+fn plan_value(key: &str) -> f64 {
+    let conv = |base: f64, mde: f64| PlanOptions {
+        baseline: Some(base),
+        mde: Some(mde),
+        ..PlanOptions::default()
+    };
+    let rev = |mde: Option<f64>| PlanOptions {
+        metric: PlanMetric::Revenue,
+        mean: Some(5.0),
+        sd: Some(30.0),
+        mde,
+        ..PlanOptions::default()
+    };
+    let shape = |alpha: f64, one_sided: bool, ratio: f64| plan::TestShape {
+        alpha,
+        one_sided,
+        variance_factor: 1.0,
+        ratio,
+    };
+    let raw = |o: PlanOptions| {
+        // The unrounded control sample: the power curve's first point is 10% of it, but
+        // rounded; solve it again from the plan's own shape instead.
+        let p = plan::plan(&o).unwrap();
+        let s = plan::TestShape {
+            alpha: p.alpha_per_comparison,
+            one_sided: o.one_sided,
+            variance_factor: p.variance_factor,
+            ratio: o.ratio,
+        };
+        s.sample_size(o.metric, p.control_value, p.treatment_value, 30.0, o.power)
+    };
+    match key {
+        "conv_two_sided" => raw(conv(0.10, 0.01)),
+        "conv_k2_one_sided" => raw(PlanOptions {
+            one_sided: true,
+            ratio: 2.0,
+            power: 0.9,
+            ..conv(0.05, 0.005)
+        }),
+        "conv_four_arms" => raw(PlanOptions {
+            arms: 4,
+            ..conv(0.10, 0.01)
+        }),
+        "conv_cuped_rho_0.5" => raw(PlanOptions {
+            cuped_correlation: Some(0.5),
+            ..conv(0.10, 0.01)
+        }),
+        "conv_power_at_10000" => {
+            shape(0.05, false, 1.0).power(PlanMetric::Conversion, 0.10, 0.11, 0.0, 10000.0)
+        }
+        "conv_power_one_sided_k2" => {
+            shape(0.05, true, 2.0).power(PlanMetric::Conversion, 0.05, 0.055, 0.0, 30000.0)
+        }
+        "rev_two_sided" => raw(rev(Some(1.0))),
+        "rev_cuped_rho_0.6_one_sided" => raw(PlanOptions {
+            cuped_correlation: Some(0.6),
+            one_sided: true,
+            ratio: 1.5,
+            ..rev(Some(1.0))
+        }),
+        "rev_mde_three_arms" => {
+            plan::plan(&PlanOptions {
+                arms: 3,
+                visitors: Some(100_000.0),
+                ..rev(None)
+            })
+            .unwrap()
+            .mde_absolute
+        }
+        "conv_mde_two_weeks_one_sided" => {
+            plan::plan(&PlanOptions {
+                baseline: Some(0.03),
+                one_sided: true,
+                weeks: Some(2),
+                visitors_per_day: Some(10_000.0),
+                ..PlanOptions::default()
+            })
+            .unwrap()
+            .mde_absolute
+        }
+        other => panic!("no loyalsim value for reference key {other}"),
+    }
+}
+
+#[test]
+fn issue16_plan_matches_statsmodels_power_functions() {
+    let Some(py) = reference_python() else {
+        return;
+    };
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/ab_reference.py");
+    let o = Command::new(&py).arg(&script).arg("plan").output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let cases = r.as_object().unwrap();
+    assert_eq!(cases.len(), 10, "every reference case is compared");
+    for (key, want) in cases {
+        let got = plan_value(key);
+        let want = num(want);
+        assert!(
+            (got - want).abs() <= 1e-6 * want.abs(),
+            "{key}: loyalsim {got} vs statsmodels {want}"
+        );
+    }
+}
+
+#[test]
+fn issue16_plan_mde_weeks_arms_cuped_by_hand() {
+    // Revenue MDE in closed form: (z_.975 + z_.8) · 30 · √(2 / n_c), n_c = 50,000.
+    let p = plan::plan(&PlanOptions {
+        metric: PlanMetric::Revenue,
+        mean: Some(5.0),
+        sd: Some(30.0),
+        visitors: Some(100_000.0),
+        ..PlanOptions::default()
+    })
+    .unwrap();
+    let want =
+        (1.959_963_984_540_054 + 0.841_621_233_572_914_3) * 30.0 * (2.0f64 / 50_000.0).sqrt();
+    close(p.mde_absolute, want, 1e-12, "revenue MDE");
+    assert_eq!(p.solved_for, "mde");
+    assert_eq!(p.visitors_control, 50_000);
+    // At the MDE the power is the target.
+    close(
+        p.power_curve[9].power,
+        0.8,
+        1e-4,
+        "power at the MDE's sample",
+    );
+    // Conversion MDE: the sample size at the solved MDE is the sample given.
+    let m = plan::plan(&PlanOptions {
+        baseline: Some(0.10),
+        days: Some(10),
+        visitors_per_day: Some(3000.0),
+        ..PlanOptions::default()
+    })
+    .unwrap();
+    // 10 days round up to 2 whole weeks = 42,000 visitors, 21,000 per arm.
+    assert_eq!(m.visitors_control, 21_000);
+    assert_eq!(m.weeks, Some(2));
+    assert!(m.notes.iter().any(|n| n.contains("whole weeks")));
+    let n = stats::sample_size_proportions(0.10, m.treatment_value, 0.05, 0.8, 1.0);
+    close(n, 21_000.0, 1e-6, "sample at the MDE");
+    // Whole weeks: 14,751 per arm at 2,000 a day is 15 days -> 3 weeks, more power.
+    let p = plan::plan(&conversion_plan(0.10, 0.01)).unwrap();
+    assert_eq!(
+        (p.days, p.weeks, p.days_whole_weeks),
+        (Some(15), Some(3), Some(21))
+    );
+    let pw = p.power_whole_weeks.unwrap();
+    assert!(
+        pw > 0.9 && pw < 0.95,
+        "21 days of 2,000 visitors: power {pw}"
+    );
+    // Three arms: the total counts both treatments; the level is alpha / 2.
+    let a = plan::plan(&PlanOptions {
+        arms: 3,
+        ..conversion_plan(0.10, 0.01)
+    })
+    .unwrap();
+    assert_eq!(a.alpha_per_comparison, 0.025);
+    assert_eq!(a.visitors_total, 3 * a.visitors_control);
+    assert_eq!(a.correction, "bonferroni");
+    // CUPED at rho = 0.5 needs 75% of the visitors (to the visitor).
+    let c = plan::plan(&PlanOptions {
+        cuped_correlation: Some(0.5),
+        ..conversion_plan(0.10, 0.01)
+    })
+    .unwrap();
+    assert_eq!(
+        c.visitors_control,
+        (0.75f64 * 14_750.790_469_044_958).ceil() as u64
+    );
+    // One-sided tests need fewer visitors than two-sided ones.
+    let o = plan::plan(&PlanOptions {
+        one_sided: true,
+        ..conversion_plan(0.10, 0.01)
+    })
+    .unwrap();
+    assert!(o.visitors_control < 14_751 * 8 / 10);
+}
+
+#[test]
+fn issue16_plan_bad_options_are_clear_usage_errors() {
+    let err = |o: PlanOptions| plan::plan(&o).unwrap_err().to_string();
+    let base = || PlanOptions {
+        baseline: Some(0.1),
+        ..PlanOptions::default()
+    };
+    assert!(err(base()).contains("exactly one of --mde"));
+    assert!(err(PlanOptions {
+        days: Some(14),
+        ..base()
+    })
+    .contains("--visitors-per-day"));
+    assert!(err(PlanOptions {
+        arms: 1,
+        mde: Some(0.01),
+        ..base()
+    })
+    .contains("--arms"));
+    assert!(err(PlanOptions {
+        cuped_correlation: Some(1.0),
+        mde: Some(0.01),
+        ..base()
+    })
+    .contains("--cuped-correlation"));
+    assert!(err(PlanOptions {
+        visitors: Some(2.0),
+        ..base()
+    })
+    .contains("cannot detect"));
+    let o = bin()
+        .args([
+            "ab",
+            "plan",
+            "--baseline",
+            "0.1",
+            "--weeks",
+            "2",
+            "--visitors-per-day",
+            "5000",
+            "--arms",
+            "3",
+            "--one-sided",
+            "--cuped-correlation",
+            "0.4",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for key in [
+        "mde_absolute",
+        "mde_relative",
+        "weeks",
+        "power_whole_weeks",
+        "alpha_per_comparison",
+        "variance_factor",
+    ] {
+        assert!(v[key].is_number(), "{key}: {}", v[key]);
+    }
+    assert_eq!(v["alternative"], "one-sided");
+}
+
+// ---------------------------------------------------------------------------------------
+// Issue 16: from the test to the decision
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn issue16_decision_values_match_hand_computation() {
+    use loyalsim::ab::decision::{self, DecisionRun, ValuePoint};
+    let grid = vec![
+        ValuePoint {
+            scale: 1.0,
+            enrolment_lift: 0.2,
+            incremental_profit: 1000.0,
+            se: None,
+        },
+        ValuePoint {
+            scale: -1.0,
+            enrolment_lift: -0.2,
+            incremental_profit: -3000.0,
+            se: None,
+        },
+    ];
+    // Linear between (−1, −3000), (0, 0), (1, 1000), extrapolated beyond.
+    close(decision::value_at(&grid, 0.5), 500.0, 1e-12, "V(0.5)");
+    close(decision::value_at(&grid, -0.5), -1500.0, 1e-12, "V(-0.5)");
+    close(decision::value_at(&grid, 2.0), 2000.0, 1e-12, "V(2)");
+    let mut exp = worked_example();
+    exp.days = 14;
+    let lr = exp.long_run.as_mut().unwrap();
+    lr.max_test_days = 14;
+    lr.test_cost_per_day = 10.0;
+    let lr = lr.clone();
+    // Lengths 7 and 14. Two worlds: s = 1 (V = 1000) shipped at 14 days only; s = −1
+    // (V = −3000) shipped (wrongly) at 7 days only.
+    let runs = vec![
+        DecisionRun {
+            scale: 1.0,
+            significant: vec![false, true],
+            probable: vec![false, true],
+        },
+        DecisionRun {
+            scale: -1.0,
+            significant: vec![true, false],
+            probable: vec![true, false],
+        },
+    ];
+    let d = decision::evaluate(&exp, &lr, &runs, grid, 700);
+    // share 0.5, H 700: at 14 days ship keeps 1 − 0.5·14/700 = 0.99, no ship 0.01.
+    let p14 = (1000.0 * 0.99 - 140.0 + (-3000.0 * 0.01 - 140.0)) / 2.0;
+    let r = &d.rules[0];
+    assert_eq!((r.rule, r.test_days), ("ship_if_significant", 14));
+    close(
+        r.expected_profit.unwrap().value,
+        p14,
+        1e-9,
+        "profit at 14 days",
+    );
+    close(
+        r.loss_from_wrong_ships.unwrap().value,
+        0.0,
+        1e-12,
+        "no wrong ship at 14",
+    );
+    // Blind: E V = −1000 < 0, so the best blind decision is never (0).
+    close(d.expected_value_blind.unwrap().value, -1000.0, 1e-12, "E V");
+    close(
+        r.value_vs_blind.unwrap().value,
+        p14,
+        1e-9,
+        "vs blind (never)",
+    );
+    close(
+        d.expected_value_of_perfect_information.unwrap().value,
+        500.0,
+        1e-12,
+        "EVPI",
+    );
+    // At 7 days: ship the bad one: −3000·0.995 − 70; don't ship the good one: 1000·0.005 − 70.
+    let p7 = (-3000.0 * 0.995 - 70.0 + 1000.0 * 0.005 - 70.0) / 2.0;
+    let c7 = &d.evsi_curve[0];
+    assert_eq!(c7.test_days, 7);
+    close(
+        c7.ship_if_significant.expected_profit.unwrap().value,
+        p7,
+        1e-9,
+        "profit at 7 days",
+    );
+    assert_eq!(d.best_test_days.ship_if_significant, 14);
+    close(d.rules[3].expected_profit.unwrap().value, 0.0, 0.0, "never");
+}
+
+#[test]
+fn issue16_worked_example_decision_rules_are_consistent_with_the_simulation() {
+    let exp = worked_example();
+    let lr = exp.long_run.clone().unwrap();
+    assert_eq!(lr.effect_scale_sd, 1.0);
+    let r = 1500;
+    let rep = simulate::simulate(
+        &exp,
+        &SimOptions {
+            seed: Some(16),
+            experiments: Some(r),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let d = rep.decision.as_ref().unwrap();
+    // P(s > 0) for s ~ Normal(1, 1) is Φ(1) = 0.841345; within 4 Monte Carlo SE.
+    let good = d.probability_launch_is_good.unwrap();
+    close(good.value, 0.841_344_746, 4.0 * good.se, "P(launch good)");
+    // The value grid holds the `long_run` figure at s = 1, and V rises with s.
+    let lrr = rep.long_run.as_ref().unwrap();
+    assert_eq!(d.value_grid[0].scale, 1.0);
+    assert_eq!(
+        Some(d.value_grid[0].incremental_profit),
+        lrr.incremental_profit
+    );
+    let mut g = d.value_grid.clone();
+    g.sort_by(|a, b| a.scale.total_cmp(&b.scale));
+    assert!(g
+        .windows(2)
+        .all(|w| w[1].incremental_profit > w[0].incremental_profit));
+    // Shipping blind is worth E V(s); with V near-linear, about V(1) (within 4 SE + 5%).
+    let blind = d.expected_value_blind.unwrap();
+    close(
+        blind.value,
+        d.value_grid[0].incremental_profit,
+        4.0 * blind.se + 0.05 * blind.value,
+        "E V",
+    );
+    // Testing can never beat perfect information.
+    let evpi = d.expected_value_of_perfect_information.unwrap().value;
+    for c in &d.evsi_curve {
+        for v in [
+            c.ship_if_significant.value_vs_blind,
+            c.ship_if_probability.value_vs_blind,
+        ] {
+            let v = v.unwrap();
+            assert!(
+                v.value <= evpi + 4.0 * v.se,
+                "{} days: {} > EVPI {evpi}",
+                c.test_days,
+                v.value
+            );
+        }
+    }
+    // Longer tests ship more correctly: the significance rule's value rises from 7 days.
+    let first = d.evsi_curve[0].ship_if_significant.expected_profit.unwrap();
+    let planned = d.rules[0].expected_profit.unwrap();
+    assert!(
+        planned.value > first.value,
+        "28 days {planned:?} vs 7 days {first:?}"
+    );
+    // With no uncertainty and V > 0, always shipping is worth exactly V.
+    let mut fixed = exp.clone();
+    fixed.long_run.as_mut().unwrap().effect_scale_sd = 0.0;
+    let rep0 = simulate::simulate(
+        &fixed,
+        &SimOptions {
+            seed: Some(16),
+            experiments: Some(400),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let d0 = rep0.decision.unwrap();
+    let v1 = d0.value_grid[0].incremental_profit;
+    close(
+        d0.rules[2].expected_profit.unwrap().value,
+        v1,
+        1e-6 * v1.abs(),
+        "always = V",
+    );
+    // The ship-if-significant rule ships at the fixed-horizon power (same model, another
+    // stream): within 4 combined Monte Carlo SE.
+    let (ship, power) = (
+        d0.rules[0].ship_rate.unwrap(),
+        rep0.methods.fixed_horizon.power.unwrap(),
+    );
+    close(
+        ship.value,
+        power.value,
+        4.0 * (ship.se.powi(2) + power.se.powi(2)).sqrt(),
+        "ship rate vs power",
+    );
 }

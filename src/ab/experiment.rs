@@ -41,6 +41,11 @@
 //! design = "points"
 //! enrolment_lift = 0.2            # relative lift in enrolment from the variant
 //! months = 24                     # optional (default 24), 1..=120
+//! effect_scale_sd = 1.0           # optional (default 0): the variant's lifts are the
+//!                                 # file's x s, s ~ Normal(1, sd), one draw per experiment
+//! ship_probability = 0.95         # optional: the "ship if P(win) > x" rule's x
+//! test_cost_per_day = 0           # optional: the test's own running cost per day
+//! max_test_days = 56              # optional (default 2 x days): the EVSI curve's end
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -256,6 +261,10 @@ mod raw {
         pub design: String,
         pub enrolment_lift: Lift,
         pub months: Option<Days>,
+        pub effect_scale_sd: Option<NonNegative>,
+        pub ship_probability: Option<OpenShare>,
+        pub test_cost_per_day: Option<NonNegative>,
+        pub max_test_days: Option<Days>,
     }
 }
 
@@ -389,6 +398,18 @@ pub struct LongRun {
     pub enrolment_lift: f64,
     /// Months to simulate.
     pub months: u32,
+    /// Uncertainty about the variant (issue 16): every lift of the variant (conversion,
+    /// novelty, order value, enrolment) is the file's times a scale s ~ Normal(1, sd), one
+    /// draw per simulated experiment; 0 (the default) keeps the file's lifts as the truth.
+    pub effect_scale_sd: f64,
+    /// The "ship if P(treatment beats control) > x" decision rule's x (default 0.95).
+    pub ship_probability: f64,
+    /// Cost of running the test per day (analysts, tooling), in the scenario's currency
+    /// (default 0).
+    pub test_cost_per_day: f64,
+    /// Longest test length valued on the decision's EVSI curve (default twice
+    /// `traffic.days`, within the horizon and [`MAX_DAYS`]).
+    pub max_test_days: u32,
 }
 
 /// A validated experiment.
@@ -640,11 +661,49 @@ impl Experiment {
                         format!("must be in 1..=120, got {months}"),
                     ));
                 }
+                let effect_scale_sd = lr.effect_scale_sd.map_or(0.0, |x| x.0);
+                if effect_scale_sd > 10.0 {
+                    return Err(err(
+                        line,
+                        "long_run.effect_scale_sd",
+                        format!("must be in [0, 10], got {effect_scale_sd}"),
+                    ));
+                }
+                if f64::from(months) * 365.25 / 12.0 <= f64::from(days) {
+                    return Err(err(
+                        line,
+                        "long_run.months",
+                        format!(
+                            "the long run ({months} months) must last longer than the test \
+                             ({days} days): the decision is valued after the test"
+                        ),
+                    ));
+                }
+                let horizon = (f64::from(months) * 365.25 / 12.0).round() as u32;
+                let max_test_days = match lr.max_test_days {
+                    Some(m) if m.0 < days || m.0 >= horizon => {
+                        return Err(err(
+                            line,
+                            "long_run.max_test_days",
+                            format!(
+                                "must be at least traffic.days ({days}) and shorter than the \
+                                 long run ({horizon} days), got {}",
+                                m.0
+                            ),
+                        ))
+                    }
+                    Some(m) => m.0,
+                    None => (2 * days).min(MAX_DAYS).min(horizon - 1).max(days),
+                };
                 Some(LongRun {
                     scenario,
+                    max_test_days,
                     design: lr.design.trim().to_string(),
                     enrolment_lift: lr.enrolment_lift.0,
                     months,
+                    effect_scale_sd,
+                    ship_probability: lr.ship_probability.map_or(0.95, |x| x.0),
+                    test_cost_per_day: lr.test_cost_per_day.map_or(0.0, |x| x.0),
                 })
             }
         };

@@ -12,6 +12,7 @@
 
 pub mod analyze;
 pub mod charts;
+pub mod decision;
 pub mod experiment;
 pub mod input;
 pub mod plan;
@@ -106,15 +107,36 @@ pub struct PlanArgs {
     #[arg(long)]
     pub sd: Option<f64>,
     /// Minimum detectable effect, absolute (0.01 = one percentage point) or with
-    /// --relative a share of the baseline (0.1 = +10%).
+    /// --relative a share of the baseline (0.1 = +10%). Leave out to get the MDE from
+    /// --visitors, --days or --weeks.
     #[arg(long, allow_hyphen_values = true)]
-    pub mde: f64,
+    pub mde: Option<f64>,
     /// Read --mde as relative to the baseline.
     #[arg(long)]
     pub relative: bool,
-    /// Two-sided significance level.
+    /// Significance level (family-wise over the treatments; two-sided unless --one-sided).
     #[arg(long, default_value_t = 0.05)]
     pub alpha: f64,
+    /// Arms including the control; each treatment is tested at alpha / (arms - 1)
+    /// (Bonferroni).
+    #[arg(long, default_value_t = 2)]
+    pub arms: u32,
+    /// One-sided test: only an improvement counts.
+    #[arg(long)]
+    pub one_sided: bool,
+    /// Correlation of the metric with a pre-period covariate for CUPED (variance x 1 - rho²).
+    #[arg(long, allow_hyphen_values = true, value_name = "RHO")]
+    pub cuped_correlation: Option<f64>,
+    /// Visitors available in the test (all arms): solve for the MDE.
+    #[arg(long)]
+    pub visitors: Option<f64>,
+    /// Days the test runs (rounded up to whole weeks): solve for the MDE; needs
+    /// --visitors-per-day.
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Weeks the test runs: solve for the MDE; needs --visitors-per-day.
+    #[arg(long)]
+    pub weeks: Option<u32>,
     /// Power (1 - beta).
     #[arg(long, default_value_t = 0.8)]
     pub power: f64,
@@ -278,6 +300,12 @@ pub fn execute(args: AbArgs) -> Result<Printed> {
                 power: a.power,
                 ratio: a.ratio,
                 visitors_per_day: a.visitors_per_day,
+                arms: a.arms,
+                one_sided: a.one_sided,
+                cuped_correlation: a.cuped_correlation,
+                visitors: a.visitors,
+                days: a.days,
+                weeks: a.weeks,
             })?;
             if a.json {
                 Ok(to_json(&p)?.into())

@@ -64,8 +64,10 @@ use rand_distr::{Binomial, Distribution, Gamma, Poisson};
 use rayon::prelude::*;
 use serde::Serialize;
 
+use super::decision;
 use super::experiment::{Assignment, DailyVariation, Experiment, Method, Metric};
 use super::stats::{self, Moments};
+use crate::stats::summarize;
 use crate::{Error, Result};
 
 /// Run-time overrides of the experiment file.
@@ -91,6 +93,8 @@ fn splitmix(mut z: u64) -> u64 {
 pub const STREAM_AB: u64 = 0;
 /// See [`STREAM_AB`].
 pub const STREAM_AA: u64 = 1;
+/// Stream 2 drives the decision run (issue 16): the effect scale, then fresh traffic.
+pub const STREAM_DECISION: u64 = 2;
 
 /// The generator of experiment `index`'s `stream` under master `seed`. Depends on nothing
 /// else (not the thread, not the chunk).
@@ -344,7 +348,8 @@ pub struct Figure {
 }
 
 impl Figure {
-    fn rate(hits: u64, n: u64) -> Option<Figure> {
+    /// A share and its binomial standard error.
+    pub fn rate(hits: u64, n: u64) -> Option<Figure> {
         (n > 0).then(|| {
             let p = hits as f64 / n as f64;
             Figure {
@@ -354,20 +359,13 @@ impl Figure {
         })
     }
 
-    fn mean(xs: &[f64]) -> Option<Figure> {
-        let n = xs.len();
-        if n == 0 {
-            return None;
-        }
-        let m = xs.iter().sum::<f64>() / n as f64;
-        let var = if n > 1 {
-            xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1) as f64
-        } else {
-            0.0
-        };
-        Some(Figure {
+    /// Mean and its standard error s/√n ([`crate::stats::summarize`]); se 0 for one value.
+    pub fn mean(xs: &[f64]) -> Option<Figure> {
+        let v: Vec<Option<f64>> = xs.iter().copied().map(Some).collect();
+        let s = summarize(&v);
+        s.mean.map(|m| Figure {
             value: m,
-            se: (var / n as f64).sqrt(),
+            se: s.sd.map_or(0.0, |sd| sd / (s.n as f64).sqrt()),
         })
     }
 }
@@ -539,19 +537,30 @@ pub struct LongRunReport {
     pub incremental_profit_se: Option<f64>,
     /// Incremental revenue, same comparison.
     pub incremental_revenue: Option<f64>,
+    /// SHA-256 of the scenario text as simulated (designs and horizon rewritten).
+    pub scenario_sha256: String,
     /// Reasons for nulls.
     pub undefined: BTreeMap<String, String>,
 }
 
-/// Run the long-run link of an experiment through the loyalty engine.
-fn long_run(lr: &crate::ab::experiment::LongRun, origin: &str) -> Result<LongRunReport> {
+/// The long-run scenario as simulated: the file's text with its designs replaced by the
+/// control, the design as it is, and the design with enrolment x (1 + s · lift) for each
+/// scale s, and `horizon_days` set from `months`; then parsed again, so that every limit is
+/// checked on what is simulated and its `sha256` describes it.
+fn long_run_scenario(
+    lr: &crate::ab::experiment::LongRun,
+    origin: &str,
+    scales: &[f64],
+) -> Result<(crate::scenario::Scenario, BTreeMap<String, String>)> {
     use crate::scenario::design::EnrolmentMode;
-    use crate::scenario::Scenario;
-    let mut sc = Scenario::from_file(&lr.scenario)?;
-    let field_err = |message: String| Error::Scenario {
+    use crate::scenario::{origin_name, read_text, Scenario};
+    let text = read_text(&lr.scenario)?;
+    let file = origin_name(&lr.scenario);
+    let sc = Scenario::parse(&text, &file)?;
+    let field_err = |field: &str, message: String| Error::Scenario {
         path: origin.to_string(),
         line: None,
-        field: "long_run.design".into(),
+        field: field.into(),
         message,
     };
     let d = sc
@@ -559,23 +568,28 @@ fn long_run(lr: &crate::ab::experiment::LongRun, origin: &str) -> Result<LongRun
         .iter()
         .position(|d| d.name == lr.design)
         .ok_or_else(|| {
-            field_err(format!(
-                "no design `{}` in {}; its designs are: {}",
-                lr.design,
-                lr.scenario.display(),
-                sc.designs
-                    .iter()
-                    .map(|d| d.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
+            field_err(
+                "long_run.design",
+                format!(
+                    "no design `{}` in {}; its designs are: {}",
+                    lr.design,
+                    lr.scenario.display(),
+                    sc.designs
+                        .iter()
+                        .map(|d| d.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
         })?;
-    let base = sc.designs[d].clone();
-    let Some(enrolment) = base.enrolment.clone() else {
-        return Err(field_err(format!(
-            "design `{}` is the control: it has no enrolment for the variant to lift",
-            lr.design
-        )));
+    let Some(enrolment) = sc.designs[d].enrolment.as_ref() else {
+        return Err(field_err(
+            "long_run.design",
+            format!(
+                "design `{}` is the control: it has no enrolment for the variant to lift",
+                lr.design
+            ),
+        ));
     };
     let mut undefined = BTreeMap::new();
     if enrolment.mode == EnrolmentMode::Auto {
@@ -585,53 +599,140 @@ fn long_run(lr: &crate::ab::experiment::LongRun, origin: &str) -> Result<LongRun
                 .to_string(),
         );
     }
-    let lift = 1.0 + lr.enrolment_lift;
-    let mut lifted = base.clone();
-    if let Some(e) = lifted.enrolment.as_mut() {
-        e.at_first
-            .iter_mut()
-            .for_each(|p| *p = (*p * lift).clamp(0.0, 1.0));
-        e.per_purchase
-            .iter_mut()
-            .for_each(|p| *p = (*p * lift).clamp(0.0, 1.0));
+    let mut tree: toml::Value =
+        toml::from_str(&text).map_err(|e| Error::Other(format!("{file}: {e}")))?;
+    let designs = tree
+        .get("designs")
+        .and_then(toml::Value::as_array)
+        .ok_or_else(|| Error::Other(format!("{file}: [[designs]] is not an array")))?;
+    let (control, base) = (designs[sc.control].clone(), designs[d].clone());
+    let mut list = vec![control, base.clone()];
+    for (i, &s) in scales.iter().enumerate() {
+        let mut lifted = base.clone();
+        let factor = 1.0 + s * lr.enrolment_lift;
+        if let Some(e) = lifted
+            .get_mut("enrolment")
+            .and_then(toml::Value::as_table_mut)
+        {
+            lift_probabilities(e, factor).map_err(|m| {
+                field_err(
+                    "long_run.design",
+                    format!("design `{}` in {file}: {m}", lr.design),
+                )
+            })?;
+        }
+        let name = if i == 0 {
+            format!("{} (variant lift)", lr.design)
+        } else {
+            format!("{} (variant lift x {s})", lr.design)
+        };
+        if let Some(t) = lifted.as_table_mut() {
+            t.insert("name".into(), toml::Value::String(name));
+        }
+        list.push(lifted);
     }
-    lifted.name = format!("{} (variant lift)", base.name);
-    sc.designs = vec![sc.designs[sc.control].clone(), base, lifted];
-    sc.control = 0;
-    sc.horizon_days = ((f64::from(lr.months) * 365.25 / 12.0).round() as u32).max(1);
+    let horizon = ((f64::from(lr.months) * 365.25 / 12.0).round() as i64).max(1);
+    if let Some(t) = tree.as_table_mut() {
+        t.insert("designs".into(), toml::Value::Array(list));
+        t.insert("horizon_days".into(), toml::Value::Integer(horizon));
+    }
+    let rewritten = toml::to_string(&tree).map_err(|e| Error::Other(e.to_string()))?;
+    let sc = Scenario::parse(
+        &rewritten,
+        &format!(
+            "{file} (ab long run: `{}` with lifted enrolment)",
+            lr.design
+        ),
+    )?;
+    Ok((sc, undefined))
+}
+
+/// Multiply an enrolment table's probabilities (first purchase, later purchases, per
+/// segment) by `factor`, clamped to [0, 1].
+fn lift_probabilities(
+    e: &mut toml::map::Map<String, toml::Value>,
+    factor: f64,
+) -> std::result::Result<(), String> {
+    let lift = |key: &str, v: &mut toml::Value| -> std::result::Result<(), String> {
+        let x = match v {
+            toml::Value::Float(x) => *x,
+            toml::Value::Integer(i) => *i as f64,
+            _ => {
+                return Err(format!(
+                    "enrolment.{key} must be a plain number for the variant to lift it, not a distribution"
+                ))
+            }
+        };
+        *v = toml::Value::Float((x * factor).clamp(0.0, 1.0));
+        Ok(())
+    };
+    for key in ["probability", "per_purchase"] {
+        if let Some(v) = e.get_mut(key) {
+            lift(key, v)?;
+        }
+    }
+    if let Some(toml::Value::Table(segs)) = e.get_mut("segments") {
+        for (name, v) in segs.iter_mut() {
+            lift(&format!("segments.{name}"), v)?;
+        }
+    }
+    Ok(())
+}
+
+/// Run the long-run link of an experiment through the loyalty engine, at the file's lift
+/// and at the decision grid's scales (all designs on the same customers).
+fn long_run(
+    lr: &crate::ab::experiment::LongRun,
+    origin: &str,
+) -> Result<(LongRunReport, Vec<decision::ValuePoint>, u32)> {
+    let scales = decision::engine_scales(lr.effect_scale_sd);
+    let (sc, undefined) = long_run_scenario(lr, origin, &scales)?;
     let tallies = crate::engine::simulate(&sc, None);
-    let diffs: Vec<f64> = tallies
+    let per_replicate = |k: usize, of: fn(&crate::metrics::Tally) -> f64| -> Vec<Option<f64>> {
+        tallies
+            .iter()
+            .map(|r| Some(of(&r[k]) - of(&r[1])))
+            .collect()
+    };
+    let profit = |t: &crate::metrics::Tally| t.net_profit_cents() as f64 / 100.0;
+    let revenue = |t: &crate::metrics::Tally| t.revenue_cents as f64 / 100.0;
+    let grid: Vec<decision::ValuePoint> = scales
         .iter()
-        .map(|r| (r[2].net_profit_cents() - r[1].net_profit_cents()) as f64 / 100.0)
+        .enumerate()
+        .map(|(i, &s)| {
+            let sum = summarize(&per_replicate(2 + i, profit));
+            decision::ValuePoint {
+                scale: s,
+                enrolment_lift: s * lr.enrolment_lift,
+                incremental_profit: sum.mean.unwrap_or(0.0),
+                se: sum.sd.map(|sd| sd / (sum.n as f64).sqrt()),
+            }
+        })
         .collect();
-    let revenue: Vec<f64> = tallies
-        .iter()
-        .map(|r| (r[2].revenue_cents - r[1].revenue_cents) as f64 / 100.0)
-        .collect();
-    let n = diffs.len() as f64;
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
-    let m = mean(&diffs);
-    let se = (diffs.len() > 1)
-        .then(|| (diffs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0) / n).sqrt());
-    if se.is_none() {
+    let mut undefined = undefined;
+    let p = summarize(&per_replicate(2, profit));
+    if p.sd.is_none() {
         undefined.insert(
             "incremental_profit_se".to_string(),
             "the scenario has one replicate".to_string(),
         );
     }
+    let n = tallies.len() as f64;
     let members = |k: usize| tallies.iter().map(|r| r[k].members as f64).sum::<f64>() / n;
-    Ok(LongRunReport {
+    let report = LongRunReport {
         scenario: lr.scenario.display().to_string(),
         design: lr.design.clone(),
         enrolment_lift: lr.enrolment_lift,
         months: lr.months,
         replicates: sc.replicates,
         members: [members(1), members(2)],
-        incremental_profit: Some(m),
-        incremental_profit_se: se,
-        incremental_revenue: Some(mean(&revenue)),
+        incremental_profit: p.mean,
+        incremental_profit_se: p.sd.map(|sd| sd / (p.n as f64).sqrt()),
+        incremental_revenue: summarize(&per_replicate(2, revenue)).mean,
+        scenario_sha256: sc.sha256.clone(),
         undefined,
-    })
+    };
+    Ok((report, grid, sc.horizon_days))
 }
 
 /// The full simulation report (`ab_simulation.json`; keys in the module docs).
@@ -663,6 +764,8 @@ pub struct SimulationReport {
     pub fpr_by_looks: Vec<LooksFpr>,
     /// Long-run link.
     pub long_run: Option<LongRunReport>,
+    /// Decision rules valued in long-run profit (with `[long_run]`).
+    pub decision: Option<decision::DecisionReport>,
 }
 
 /// Expected (control, treatment) metric on day `day`, and the control's variance per
@@ -935,10 +1038,14 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
     let work = |i: u64| {
         let ab = simulate_run(exp, true, &mut rng_for(seed, i, STREAM_AB));
         let aa = simulate_run(exp, false, &mut rng_for(seed, i, STREAM_AA));
-        (read_run(exp, &ab, tau2), read_run(exp, &aa, tau2))
+        let dec = exp
+            .long_run
+            .as_ref()
+            .map(|lr| decision::decision_run(exp, lr, &mut rng_for(seed, i, STREAM_DECISION)));
+        (read_run(exp, &ab, tau2), read_run(exp, &aa, tau2), dec)
     };
-    let run_all =
-        || -> Vec<(RunOutcome, RunOutcome)> { (0..r).into_par_iter().map(work).collect() };
+    type Outcome = (RunOutcome, RunOutcome, Option<decision::DecisionRun>);
+    let run_all = || -> Vec<Outcome> { (0..r).into_par_iter().map(work).collect() };
     let outcomes = match opts.threads {
         None => run_all(),
         Some(0) => return Err(Error::Usage("--threads must be at least 1".into())),
@@ -948,7 +1055,21 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
             .map_err(|e| Error::Other(format!("cannot start {n} worker threads: {e}")))?
             .install(run_all),
     };
-    let (ab, aa): (Vec<RunOutcome>, Vec<RunOutcome>) = outcomes.into_iter().unzip();
+    let mut ab = Vec::with_capacity(outcomes.len());
+    let mut aa = Vec::with_capacity(outcomes.len());
+    let mut runs = Vec::with_capacity(outcomes.len());
+    for (x, y, z) in outcomes {
+        ab.push(x);
+        aa.push(y);
+        runs.extend(z);
+    }
+    let (long_run, decision) = match (long_run, exp.long_run.as_ref()) {
+        (Some((report, grid, horizon)), Some(lr)) => (
+            Some(report),
+            Some(decision::evaluate(exp, lr, &runs, grid, horizon)),
+        ),
+        _ => (None, None),
+    };
 
     let truth = true_lift(exp);
     let plan = plan_check(exp, &truth);
@@ -1046,7 +1167,69 @@ pub fn simulate(exp: &Experiment, opts: &SimOptions) -> Result<SimulationReport>
         power_by_day,
         fpr_by_looks,
         long_run,
+        decision,
     })
+}
+
+fn money(f: Option<Figure>) -> String {
+    f.map_or("n/a".into(), |f| format!("{:+.0} ± {:.0}", f.value, f.se))
+}
+
+fn render_decision(s: &mut String, d: &decision::DecisionReport) {
+    use std::fmt::Write;
+    let _ = writeln!(
+        s,
+        "\ndecision (long-run incremental profit over {} days; lifts x s, s ~ Normal(1, {})):",
+        d.horizon_days, d.effect_scale_sd
+    );
+    let _ = writeln!(
+        s,
+        "  ship blind {}; P(launch is good) {}; value of perfect information {}",
+        money(d.expected_value_blind),
+        fig(d.probability_launch_is_good, true),
+        money(d.expected_value_of_perfect_information)
+    );
+    let _ = writeln!(
+        s,
+        "  {:<22} {:>5} {:>15} {:>16} {:>14} {:>14} {:>14}",
+        "rule", "days", "ships", "expected profit", "wrong ships", "missed gains", "vs blind"
+    );
+    for r in &d.rules {
+        let _ = writeln!(
+            s,
+            "  {:<22} {:>5} {:>15} {:>16} {:>14} {:>14} {:>14}",
+            r.rule,
+            r.test_days,
+            fig(r.ship_rate, true),
+            money(r.expected_profit),
+            money(r.loss_from_wrong_ships),
+            money(r.missed_gains),
+            money(r.value_vs_blind)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  value of testing by test length (expected profit, vs blind):"
+    );
+    for c in &d.evsi_curve {
+        let _ = writeln!(
+            s,
+            "  {:>5} days: if significant {} ({}), if P(win) > {} {} ({})",
+            c.test_days,
+            money(c.ship_if_significant.expected_profit),
+            money(c.ship_if_significant.value_vs_blind),
+            d.ship_probability,
+            money(c.ship_if_probability.expected_profit),
+            money(c.ship_if_probability.value_vs_blind)
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  profit-maximising test length: {} days (if significant), {} days (if P(win) > {})",
+        d.best_test_days.ship_if_significant,
+        d.best_test_days.ship_if_probability,
+        d.ship_probability
+    );
 }
 
 fn fig(f: Option<Figure>, pct: bool) -> String {
@@ -1178,6 +1361,9 @@ pub fn render_text(rep: &SimulationReport) -> String {
         if let Some(note) = lr.undefined.get("note") {
             let _ = writeln!(s, "  note: {note}");
         }
+    }
+    if let Some(dec) = &rep.decision {
+        render_decision(&mut s, dec);
     }
     let _ = writeln!(
         s,
