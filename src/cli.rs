@@ -87,6 +87,10 @@ struct RunArgs {
     /// Print summary.json to stdout instead of the table (files are written as usual).
     #[arg(long)]
     json: bool,
+    /// Print the wide results table (every key metric, over 100 columns) instead of the
+    /// compact one.
+    #[arg(long)]
+    wide: bool,
     /// Run even when the work or memory estimate is above the documented bounds
     /// (2e10 purchases, 4 GB of tallies).
     #[arg(long)]
@@ -248,6 +252,8 @@ fn run_cmd(args: RunArgs) -> Result<()> {
     if args.json {
         let summary = files.get("summary.json").unwrap_or_default();
         print!("{}", String::from_utf8_lossy(summary));
+    } else if args.wide {
+        print!("{}", crate::report::table::render_wide(&sc, &results));
     } else {
         print!("{}", crate::report::table::render(&sc, &results));
     }

@@ -163,3 +163,53 @@ fn every_shipped_scenario_validates() {
     }
     assert!(n >= 1);
 }
+
+/// The default terminal output fits a 100-column terminal (issue 18), even with a long
+/// scenario name and a long design name, and `--wide` still prints the full table.
+#[test]
+fn default_table_fits_100_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = loyalsim::scenario::DEFAULT_SCENARIO.replacen(
+        "name = \"points\"",
+        "name = \"points with a very long and descriptive design name for the board\"",
+        1,
+    );
+    let path = dir.path().join("long.toml");
+    fs::write(&path, &src).unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "run",
+            path.to_str().unwrap(),
+            "--customers",
+            "1000",
+            "--replicates",
+            "2",
+            "--no-charts",
+            "-q",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = loyalsim(dir.path(), &a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let compact = run(args(&["--out", "a"]));
+    assert!(
+        compact.contains("P(best)") && compact.contains("payback"),
+        "{compact}"
+    );
+    assert!(compact.contains("What should we launch?"), "{compact}");
+    for line in compact.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "line over 100 columns:\n{line}"
+        );
+    }
+    let wide = run(args(&["--out", "b", "--wide"]));
+    assert!(wide.contains("member lift naive/causal"), "{wide}");
+    assert!(wide.lines().any(|l| l.chars().count() > 100));
+    assert!(!wide.contains("/ -0"), "{wide}");
+}
