@@ -213,3 +213,55 @@ fn default_table_fits_100_columns() {
     assert!(wide.lines().any(|l| l.chars().count() > 100));
     assert!(!wide.contains("/ -0"), "{wide}");
 }
+
+/// replicates.csv and timeseries_long.csv hold exactly the numbers the summary files
+/// summarise: the mean of a metric over replicates.csv is designs.csv's mean, and every
+/// long-format row matches its cell in timeseries.csv.
+#[test]
+fn replicates_and_long_timeseries_agree_with_the_wide_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_scenario(dir.path());
+    let o = loyalsim(
+        dir.path(),
+        &["run", s.to_str().unwrap(), "--no-charts", "-q"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("output").join("one-segment");
+    let read = |f: &str| fs::read_to_string(out.join(f)).unwrap();
+    let reps = read("replicates.csv");
+    let mut lines = reps.lines();
+    assert_eq!(lines.next(), Some("replicate,design,metric,value"));
+    let revenue: Vec<f64> = lines
+        .filter(|l| l.contains(",control,revenue,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(revenue.len(), 6, "one row per replicate");
+    let designs = read("designs.csv");
+    let row = designs
+        .lines()
+        .find(|l| l.starts_with("control,none,revenue,"))
+        .unwrap();
+    let mean: f64 = row.split(',').nth(3).unwrap().parse().unwrap();
+    let ours = revenue.iter().sum::<f64>() / revenue.len() as f64;
+    assert!((ours - mean).abs() < 1e-6 * mean.abs(), "{ours} vs {mean}");
+
+    let wide = read("timeseries.csv");
+    let header: Vec<&str> = wide.lines().next().unwrap().split(',').collect();
+    let first: Vec<&str> = wide.lines().nth(1).unwrap().split(',').collect();
+    let long = read("timeseries_long.csv");
+    assert_eq!(long.lines().next(), Some("design,period,series,stat,value"));
+    let rows: Vec<Vec<&str>> = long
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), (header.len() - 4) * (wide.lines().count() - 1));
+    for (h, v) in header.iter().zip(&first).skip(4) {
+        let (series, stat) = h.rsplit_once('_').unwrap();
+        let r = rows
+            .iter()
+            .find(|r| r[0] == first[0] && r[1] == first[1] && r[2] == series && r[3] == stat)
+            .unwrap_or_else(|| panic!("{h} missing"));
+        assert_eq!(r[4], *v, "{h}");
+    }
+}
