@@ -35,7 +35,7 @@ pub const CHARTS: &[(&str, &str, &str)] = &[
     ("members", "Members and tiers", "Active members (enrolled and not yet dropped out) at each period end: how fast each program fills up (left) and, for a tiered design, where its active members sit (right)."),
     ("points", "Points liability, redemption and breakage", "Outstanding points at their cost to the merchant (left); redemption and breakage rates (right)."),
     ("profit_distribution", "Incremental net profit by replicate", "Each dot is a replicate; the share of replicates losing money is in the label."),
-    ("goal_gradient", "Goal gradient", "Days to the next purchase by progress toward the reward: falling lines mean members speed up near a reward."),
+    ("goal_gradient", "Goal gradient", "Days to the next purchase by progress toward the reward. For a punch card (stamp k to k+1, completed cards only) a falling line is the goal-gradient effect. For a points design each point compares different members: heavy buyers hold high balances and buy more often, so the line falls even with every behaviour mechanism off; it shows who holds points, not that members speed up."),
     ("member_lift", "Naive vs causal member lift", "Members vs non-members (naive) against members vs themselves without the program (causal)."),
 ];
 
