@@ -71,7 +71,8 @@ struct RunArgs {
     /// Worker threads [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
-    /// Initial customers (overrides `population.customers`).
+    /// Initial customers (overrides `population.customers`). Acquisition rates and fixed
+    /// program costs scale with it, so CRR, payback and ROI stay the same in expectation.
     #[arg(long)]
     customers: Option<u64>,
     /// Simulate each design on its own independent customers instead of the same ones
@@ -203,6 +204,7 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         seed: args.seed,
         replicates: args.replicates,
         customers: args.customers,
+        scale_with_customers: true,
     })?;
     crate::engine::estimate::check_size(&sc, args.allow_large)?;
     let out = args
@@ -256,6 +258,11 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         print!("{}", crate::report::table::render_wide(&sc, &results));
     } else {
         print!("{}", crate::report::table::render(&sc, &results));
+    }
+    if let (Some(c), false) = (args.customers, args.quiet) {
+        eprintln!(
+            "--customers {c}: acquisition and fixed program costs scaled by the same factor (CRR, payback and ROI comparable with the full run)"
+        );
     }
     if !args.quiet {
         let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();

@@ -265,3 +265,42 @@ fn replicates_and_long_timeseries_agree_with_the_wide_files() {
         assert_eq!(r[4], *v, "{h}");
     }
 }
+
+/// `--customers N` is the same business at another size (issue 18): with acquisition and
+/// fixed costs scaled, a run at a tenth of the customers has the control's CRR and the
+/// designs' payback of the full run in expectation. Without the scaling the small run's CRR
+/// is about -90 and this fails.
+#[test]
+fn customers_override_scales_acquisition_with_the_business() {
+    use loyalsim::metrics::RunResults;
+    use loyalsim::scenario::{Overrides, Scenario};
+    let at = |customers: u64| {
+        let mut sc = Scenario::embedded_default().unwrap();
+        sc.uncertainty = None;
+        sc.apply(Overrides {
+            customers: Some(customers),
+            replicates: Some(12),
+            scale_with_customers: true,
+            ..Default::default()
+        })
+        .unwrap();
+        crate::util::run(&sc)
+    };
+    let (full, small) = (at(20_000), at(2_000));
+    let crr = RunResults::metric_index("crr").unwrap();
+    let (a, b) = (
+        &full.designs[0].metrics[crr],
+        &small.designs[0].metrics[crr],
+    );
+    let se = |s: &loyalsim::stats::Summary| s.sd.unwrap() / 12f64.sqrt();
+    let tol = 4.0 * (se(a).powi(2) + se(b).powi(2)).sqrt();
+    let diff = a.mean.unwrap() - b.mean.unwrap();
+    assert!(diff.abs() < tol, "CRR {a:?} vs {b:?} (tolerance {tol})");
+    for (f, s) in full.designs.iter().zip(&small.designs).skip(1) {
+        match (f.payback_months, s.payback_months) {
+            (Some(x), Some(y)) => assert!((x - y).abs() <= 1.01, "{}: {x} vs {y}", f.name),
+            (None, None) => {}
+            other => panic!("{}: payback {other:?}", f.name),
+        }
+    }
+}
