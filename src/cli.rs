@@ -71,7 +71,8 @@ struct RunArgs {
     /// Worker threads [default: one per core]. Results do not depend on it.
     #[arg(long, value_parser = clap::value_parser!(u16).range(1..=1024))]
     threads: Option<u16>,
-    /// Initial customers (overrides `population.customers`).
+    /// Initial customers (overrides `population.customers`). Acquisition rates and fixed
+    /// program costs scale with it, so CRR, payback and ROI stay the same in expectation.
     #[arg(long)]
     customers: Option<u64>,
     /// Simulate each design on its own independent customers instead of the same ones
@@ -87,6 +88,10 @@ struct RunArgs {
     /// Print summary.json to stdout instead of the table (files are written as usual).
     #[arg(long)]
     json: bool,
+    /// Print the wide results table (every key metric, over 100 columns) instead of the
+    /// compact one.
+    #[arg(long)]
+    wide: bool,
     /// Run even when the work or memory estimate is above the documented bounds
     /// (2e10 purchases, 4 GB of tallies).
     #[arg(long)]
@@ -211,6 +216,7 @@ fn run_cmd(args: RunArgs) -> Result<()> {
         seed: args.seed,
         replicates: args.replicates,
         customers: args.customers,
+        scale_with_customers: true,
     })?;
     crate::engine::estimate::check_size(&sc, args.allow_large)?;
     let out = args
@@ -263,8 +269,15 @@ fn run_cmd(args: RunArgs) -> Result<()> {
     if args.json {
         let summary = files.get("summary.json").unwrap_or_default();
         print!("{}", String::from_utf8_lossy(summary));
+    } else if args.wide {
+        print!("{}", crate::report::table::render_wide(&sc, &results));
     } else {
         print!("{}", crate::report::table::render(&sc, &results));
+    }
+    if let (Some(c), false) = (args.customers, args.quiet) {
+        eprintln!(
+            "--customers {c}: acquisition and fixed program costs scaled by the same factor (CRR, payback and ROI comparable with the full run)"
+        );
     }
     if !args.quiet {
         let customers: u64 = results.tallies.iter().map(|r| r[0].customers()).sum();

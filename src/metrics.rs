@@ -743,6 +743,21 @@ impl RunResults {
         }
     }
 
+    /// Every run metric of every replicate, `[replicate][design][metric]` in
+    /// [`RUN_METRICS`] order: the per-replicate values the statistics summarise, for
+    /// `replicates.csv`.
+    pub fn replicate_metrics(&self, sc: &Scenario) -> Vec<Vec<Vec<Option<f64>>>> {
+        self.tallies
+            .iter()
+            .map(|reps| {
+                reps.iter()
+                    .zip(&sc.designs)
+                    .map(|(t, d)| run_metrics(t, &reps[sc.control], d.cost_per_point(), sc))
+                    .collect()
+            })
+            .collect()
+    }
+
     /// Index of a run metric by name.
     pub fn metric_index(name: &str) -> Option<usize> {
         RUN_METRICS.iter().position(|m| *m == name)

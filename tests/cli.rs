@@ -163,3 +163,144 @@ fn every_shipped_scenario_validates() {
     }
     assert!(n >= 1);
 }
+
+/// The default terminal output fits a 100-column terminal (issue 18), even with a long
+/// scenario name and a long design name, and `--wide` still prints the full table.
+#[test]
+fn default_table_fits_100_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = loyalsim::scenario::DEFAULT_SCENARIO.replacen(
+        "name = \"points\"",
+        "name = \"points with a very long and descriptive design name for the board\"",
+        1,
+    );
+    let path = dir.path().join("long.toml");
+    fs::write(&path, &src).unwrap();
+    let args = |extra: &[&'static str]| {
+        let mut a = vec![
+            "run",
+            path.to_str().unwrap(),
+            "--customers",
+            "1000",
+            "--replicates",
+            "2",
+            "--no-charts",
+            "-q",
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| {
+        let a: Vec<&str> = a.iter().map(String::as_str).collect();
+        let o = loyalsim(dir.path(), &a);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let compact = run(args(&["--out", "a"]));
+    assert!(
+        compact.contains("P(best)") && compact.contains("payback"),
+        "{compact}"
+    );
+    assert!(compact.contains("What should we launch?"), "{compact}");
+    for line in compact.lines() {
+        assert!(
+            line.chars().count() <= 100,
+            "line over 100 columns:\n{line}"
+        );
+    }
+    let wide = run(args(&["--out", "b", "--wide"]));
+    assert!(wide.contains("member lift naive/causal"), "{wide}");
+    assert!(wide.lines().any(|l| l.chars().count() > 100));
+    assert!(!wide.contains("/ -0"), "{wide}");
+}
+
+/// replicates.csv and timeseries_long.csv hold exactly the numbers the summary files
+/// summarise: the mean of a metric over replicates.csv is designs.csv's mean, and every
+/// long-format row matches its cell in timeseries.csv.
+#[test]
+fn replicates_and_long_timeseries_agree_with_the_wide_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = write_scenario(dir.path());
+    let o = loyalsim(
+        dir.path(),
+        &["run", s.to_str().unwrap(), "--no-charts", "-q"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = dir.path().join("output").join("one-segment");
+    let read = |f: &str| fs::read_to_string(out.join(f)).unwrap();
+    let reps = read("replicates.csv");
+    let mut lines = reps.lines();
+    assert_eq!(lines.next(), Some("replicate,design,metric,value"));
+    let revenue: Vec<f64> = lines
+        .filter(|l| l.contains(",control,revenue,"))
+        .map(|l| l.rsplit(',').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(revenue.len(), 6, "one row per replicate");
+    let designs = read("designs.csv");
+    let row = designs
+        .lines()
+        .find(|l| l.starts_with("control,none,revenue,"))
+        .unwrap();
+    let mean: f64 = row.split(',').nth(3).unwrap().parse().unwrap();
+    let ours = revenue.iter().sum::<f64>() / revenue.len() as f64;
+    assert!((ours - mean).abs() < 1e-6 * mean.abs(), "{ours} vs {mean}");
+
+    let wide = read("timeseries.csv");
+    let header: Vec<&str> = wide.lines().next().unwrap().split(',').collect();
+    let first: Vec<&str> = wide.lines().nth(1).unwrap().split(',').collect();
+    let long = read("timeseries_long.csv");
+    assert_eq!(long.lines().next(), Some("design,period,series,stat,value"));
+    let rows: Vec<Vec<&str>> = long
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), (header.len() - 4) * (wide.lines().count() - 1));
+    for (h, v) in header.iter().zip(&first).skip(4) {
+        let (series, stat) = h.rsplit_once('_').unwrap();
+        let r = rows
+            .iter()
+            .find(|r| r[0] == first[0] && r[1] == first[1] && r[2] == series && r[3] == stat)
+            .unwrap_or_else(|| panic!("{h} missing"));
+        assert_eq!(r[4], *v, "{h}");
+    }
+}
+
+/// `--customers N` is the same business at another size (issue 18): with acquisition and
+/// fixed costs scaled, a run at a tenth of the customers has the control's CRR and the
+/// designs' payback of the full run in expectation. Without the scaling the small run's CRR
+/// is about -90 and this fails.
+#[test]
+fn customers_override_scales_acquisition_with_the_business() {
+    use loyalsim::metrics::RunResults;
+    use loyalsim::scenario::{Overrides, Scenario};
+    let at = |customers: u64| {
+        let mut sc = Scenario::embedded_default().unwrap();
+        sc.uncertainty = None;
+        sc.apply(Overrides {
+            customers: Some(customers),
+            replicates: Some(12),
+            scale_with_customers: true,
+            ..Default::default()
+        })
+        .unwrap();
+        crate::util::run(&sc)
+    };
+    let (full, small) = (at(20_000), at(2_000));
+    let crr = RunResults::metric_index("crr").unwrap();
+    let (a, b) = (
+        &full.designs[0].metrics[crr],
+        &small.designs[0].metrics[crr],
+    );
+    let se = |s: &loyalsim::stats::Summary| s.sd.unwrap() / 12f64.sqrt();
+    let tol = 4.0 * (se(a).powi(2) + se(b).powi(2)).sqrt();
+    let diff = a.mean.unwrap() - b.mean.unwrap();
+    assert!(diff.abs() < tol, "CRR {a:?} vs {b:?} (tolerance {tol})");
+    for (f, s) in full.designs.iter().zip(&small.designs).skip(1) {
+        match (f.payback_months, s.payback_months) {
+            (Some(x), Some(y)) => assert!((x - y).abs() <= 1.01, "{}: {x} vs {y}", f.name),
+            (None, None) => {}
+            other => panic!("{}: payback {other:?}", f.name),
+        }
+    }
+}

@@ -32,10 +32,10 @@ pub const CHARTS: &[(&str, &str, &str)] = &[
     ("cumulative_net_profit", "Cumulative net profit", "Which design earns most over the horizon, and how sure we are: bands are the 5-95% range across replicates."),
     ("incremental_profit", "Incremental net profit vs control", "Above zero a design pays for itself; the dot marks the payback month of the mean curve."),
     ("retention", "Retention", "Active customers at each period end (left) and customer retention rate per period (right)."),
-    ("members", "Members and tiers", "How fast each program fills up (left) and, for a tiered design, where members sit (right)."),
+    ("members", "Members and tiers", "Active members (enrolled and not yet dropped out) at each period end: how fast each program fills up (left) and, for a tiered design, where its active members sit (right)."),
     ("points", "Points liability, redemption and breakage", "Outstanding points at their cost to the merchant (left); redemption and breakage rates (right)."),
     ("profit_distribution", "Incremental net profit by replicate", "Each dot is a replicate; the share of replicates losing money is in the label."),
-    ("goal_gradient", "Goal gradient", "Days to the next purchase by progress toward the reward: falling lines mean members speed up near a reward."),
+    ("goal_gradient", "Goal gradient", "Days to the next purchase by progress toward the reward. For a punch card (stamp k to k+1, completed cards only) a falling line is the goal-gradient effect. For a points design each point compares different members: heavy buyers hold high balances and buy more often, so the line falls even with every behaviour mechanism off; it shows who holds points, not that members speed up."),
     ("member_lift", "Naive vs causal member lift", "Members vs non-members (naive) against members vs themselves without the program (causal)."),
 ];
 
@@ -301,8 +301,8 @@ fn members<DB: DrawingBackend>(
         Panel {
             designs: &data.programs(),
             series: series("members"),
-            title: "Members",
-            y_desc: "members",
+            title: "Active members",
+            y_desc: "active members",
             zero_line: false,
             payback: false,
         },

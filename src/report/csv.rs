@@ -121,3 +121,37 @@ pub fn render_progress(r: &RunResults) -> Vec<u8> {
     }
     out.into_bytes()
 }
+
+/// Render replicates.csv: `replicate,design,metric,value`, one row per replicate x design
+/// x run metric (replicates from 0, metrics in designs.csv order); the values every mean,
+/// sd and CI of designs.csv summarises. An undefined value is an empty cell.
+pub fn render_replicates(sc: &Scenario, r: &RunResults) -> Vec<u8> {
+    let mut out = String::from("replicate,design,metric,value\n");
+    for (rep, designs) in r.replicate_metrics(sc).iter().enumerate() {
+        for (d, values) in r.designs.iter().zip(designs) {
+            let name = text(&d.name);
+            for (m, v) in RUN_METRICS.iter().zip(values) {
+                let _ = writeln!(out, "{rep},{name},{m},{}", cell(*v));
+            }
+        }
+    }
+    out.into_bytes()
+}
+
+/// Render timeseries_long.csv: `design,period,series,stat,value`, the numbers of
+/// timeseries.csv in long format (stat `mean`, `p05` or `p95`), one row per design x
+/// period x series x stat, for tools that pivot themselves.
+pub fn render_timeseries_long(r: &RunResults) -> Vec<u8> {
+    let mut out = String::from("design,period,series,stat,value\n");
+    for d in &r.designs {
+        let name = text(&d.name);
+        for (p, series) in d.periods.iter().enumerate() {
+            for (m, b) in PERIOD_METRICS.iter().zip(series) {
+                for (stat, v) in [("mean", b.mean), ("p05", b.p05), ("p95", b.p95)] {
+                    let _ = writeln!(out, "{name},{},{m},{stat},{}", p + 1, cell(v));
+                }
+            }
+        }
+    }
+    out.into_bytes()
+}

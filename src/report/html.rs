@@ -18,7 +18,8 @@ pub fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-/// How a metric is shown: money, a share (as %), a plain number, or CRR (already in %).
+/// How a metric is shown: money, a share (as %), CRR (already in %), ROI (a ratio, as in
+/// the terminal and the CSV), or a plain number without spurious decimals.
 fn format(metric: &str, v: f64) -> String {
     const MONEY: &[&str] = &[
         "revenue",
@@ -46,7 +47,6 @@ fn format(metric: &str, v: f64) -> String {
         "redemption_rate",
         "breakage_rate",
         "card_completion_rate",
-        "roi",
     ];
     if MONEY.contains(&metric) {
         let sign = if v < 0.0 { "-" } else { "" };
@@ -58,10 +58,12 @@ fn format(metric: &str, v: f64) -> String {
         format!("{:.1}%", 100.0 * v)
     } else if metric == "crr" {
         format!("{v:.1}%")
-    } else if v.fract() == 0.0 || v.abs() >= 1000.0 {
+    } else if metric == "roi" {
+        super::table::roi(v)
+    } else if v.abs() >= 1000.0 {
         thousands(v, 0)
     } else {
-        format!("{v:.3}")
+        super::table::number(v, 2)
     }
 }
 
@@ -146,7 +148,7 @@ pub fn render(sc: &Scenario, r: &RunResults, charts: &RunCharts) -> Vec<u8> {
 
     // Headline table.
     let idx = |m: &str| RunResults::metric_index(m).expect("metric");
-    h.push_str("<h2>Designs at a glance</h2><table><tr><th>design</th><th>kind</th><th>revenue</th><th>net profit</th><th>net profit vs control (95% CI)</th><th>payback</th><th>members</th><th>active at end</th></tr>");
+    h.push_str("<h2>Designs at a glance</h2><table><tr><th>design</th><th>kind</th><th>revenue</th><th>net profit</th><th>net profit vs control (95% CI)</th><th>payback</th><th>enrolled (ever)</th><th>active at end</th></tr>");
     for d in &r.designs {
         let vs = &d.vs_control[idx("net_profit")];
         let class = match vs.mean {
@@ -231,7 +233,11 @@ pub fn render(sc: &Scenario, r: &RunResults, charts: &RunCharts) -> Vec<u8> {
                 } else {
                     ""
                 },
-                m.replace('_', " ")
+                if *m == "members" {
+                    "members (ever enrolled)".to_string()
+                } else {
+                    m.replace('_', " ")
+                }
             );
         }
         h.push_str("</table></details>");

@@ -49,6 +49,8 @@ fn render_tables(sc: &Scenario, r: &RunResults) -> OutputFiles {
     files.add("summary.json", json::render_summary(sc, r));
     files.add("designs.csv", csv::render_designs(r));
     files.add("timeseries.csv", csv::render_timeseries(sc, r));
+    files.add("timeseries_long.csv", csv::render_timeseries_long(r));
+    files.add("replicates.csv", csv::render_replicates(sc, r));
     files.add("tiers.csv", csv::render_tiers(r));
     files.add("progress_curve.csv", csv::render_progress(r));
     if let Some(d) = &r.decision {

@@ -220,6 +220,9 @@ pub struct Overrides {
     pub replicates: Option<u32>,
     /// `--customers`.
     pub customers: Option<u64>,
+    /// With `customers`: scale the business with it, so a scaled-down run is the same
+    /// business in miniature (see [`Scenario::scale_business`]). `run --customers` sets it.
+    pub scale_with_customers: bool,
 }
 
 impl Scenario {
@@ -262,13 +265,37 @@ impl Scenario {
                 .0;
         }
         if let Some(c) = o.customers {
+            let before = self.population.customers;
             self.population.customers = i64::try_from(c)
                 .map_err(|_| format!("must be at most {}", units::MAX_CUSTOMERS))
                 .and_then(units::Customers::try_from)
                 .map_err(|m| Error::Usage(format!("--customers {m}")))?
                 .0;
+            if o.scale_with_customers && before > 0 {
+                self.scale_business(self.population.customers as f64 / before as f64);
+            }
         }
         Ok(())
+    }
+
+    /// Scale what does not grow with the initial customers by `factor`: the acquisition
+    /// rates (the population's and each design's extra) and each design's fixed program
+    /// costs (launch, platform per month, rounded to the cent). Per-customer quantities
+    /// scale by themselves, so CRR, payback and ROI are the same in expectation and money
+    /// totals scale by `factor` (issue 18: without it a tenth of the customers with the
+    /// full acquisition rate gave CRR -91).
+    pub fn scale_business(&mut self, factor: f64) {
+        if let Some(a) = &mut self.population.acquisition {
+            a.per_day *= factor;
+        }
+        for d in &mut self.designs {
+            if let Some(a) = &mut d.acquisition {
+                a.per_day *= factor;
+            }
+            d.costs.launch_cents = (d.costs.launch_cents as f64 * factor).round() as i64;
+            d.costs.platform_per_month_cents =
+                (d.costs.platform_per_month_cents as f64 * factor).round() as i64;
+        }
     }
 
     /// The control design.
