@@ -132,6 +132,8 @@ pub fn merge(sc: &mut Scenario, dirs: &[PathBuf]) -> Result<RunResults> {
             seed: Some(seed),
             replicates: Some(replicates),
             customers: Some(customers),
+            // As `run` applied it, so the merged scenario is the one the shards simulated.
+            scale_with_customers: true,
         })?;
     }
     let kind = crate::shard::Kind {
