@@ -3,7 +3,9 @@
 
 use serde::Deserialize;
 
-use super::part::DesignCheck;
+use rand::RngExt;
+
+use super::part::{Cx, DesignCheck, Order, Part, Spend, Stay};
 use crate::scenario::units::{Days, PositiveDays, Probability};
 use crate::Result;
 
@@ -68,4 +70,61 @@ pub(crate) fn validate(dc: &DesignCheck, c: &RawCashback) -> Result<Cashback> {
         until_day: c.until_day.map_or(f64::INFINITY, |x| x.get()),
         after_rate: c.after_rate.map_or(c.rate.get(), |x| x.get()),
     })
+}
+
+/// A member's introductory-rate timer.
+#[derive(Debug)]
+pub struct State {
+    /// Day the introductory rate ends for this member (infinity: no cut ahead).
+    cut_at: f64,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            cut_at: f64::INFINITY,
+        }
+    }
+}
+
+impl Part for Cashback {
+    type State = State;
+
+    fn on_join(&self, s: &mut State, _cx: &mut Cx<'_>, t: f64) {
+        if self.until_day > t && self.after_rate < self.rate {
+            s.cut_at = self.until_day;
+        }
+    }
+
+    fn on_leave(&self, s: &mut State, _cx: &mut Cx<'_>, _t: f64) {
+        s.cut_at = f64::INFINITY;
+    }
+
+    fn next_timer(&self, s: &State) -> f64 {
+        s.cut_at
+    }
+
+    fn on_timer(&self, s: &mut State, cx: &mut Cx<'_>, t: f64) -> Stay {
+        if s.cut_at <= t {
+            // The introductory rate ends: deal seekers feel the cut.
+            s.cut_at = f64::INFINITY;
+            cx.effects.dropout_penalty *= cx.segment.benefit_cut_dropout;
+        }
+        Stay::Member
+    }
+
+    /// Use the credit there is (a draw unless always used), then earn on this order.
+    fn on_purchase(&self, _s: &mut State, cx: &mut Cx<'_>, t: f64, o: &mut Order) {
+        let available = cx.ledger.as_ref().map_or(0, |l| l.available(t));
+        if available > 0
+            && (self.use_probability >= 1.0 || cx.prng.random::<f64>() < self.use_probability)
+        {
+            let used = available.min(o.paid_cents.max(0) as u64);
+            if used > 0 {
+                cx.redeem_in(t, cx.period(t), used, used as i64, Spend::Credit);
+            }
+        }
+        let credit = (o.paid_cents as f64 * self.rate_at(t) + 1e-9).floor() as u64;
+        cx.award(t, credit);
+    }
 }

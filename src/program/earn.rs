@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::part::{cap_days, points, DesignCheck};
-use crate::scenario::units::{Days, EarnRate, Money, Multiplier, Points};
+use super::part::{cap_days, points, Cx, DesignCheck, Order, Part};
+use crate::scenario::units::{round_half_away, Days, EarnRate, Money, Multiplier, Points};
 use crate::scenario::Period;
 use crate::Result;
 
@@ -197,5 +197,83 @@ mod tests {
         assert_eq!(purchase_points(&e, mix, 100.0, 15.0, 1.0, 0.0), 280);
         assert_eq!(purchase_points(&e, 1.0, 20.0, 0.0, 1.0, 0.0), 20);
         assert_eq!(purchase_points(&e, 1.0, 19.99, 0.0, 1.0, 0.0), 19);
+    }
+}
+
+/// A member's earning state.
+#[derive(Debug)]
+pub struct State {
+    /// (cap window index, points earned in it).
+    cap_window: (i64, u64),
+    /// Points multiplier of the member's basket after the category shift.
+    pub member_mix: f64,
+    /// Goal-gradient interval in progress: (start day, progress bucket).
+    pub interval: Option<(f64, usize)>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            cap_window: (-1, 0),
+            member_mix: 1.0,
+            interval: None,
+        }
+    }
+}
+
+impl Part for Earn {
+    type State = State;
+
+    /// Category shift: a member moves part of their basket toward categories with a points
+    /// multiplier above 1; margin and points mix follow.
+    fn on_first_join(&self, s: &mut State, cx: &mut Cx<'_>, _t: f64) {
+        let shift = cx.behaviour.category_shift * cx.strength;
+        let mut shifted: Vec<f64> = cx
+            .category_shares
+            .iter()
+            .zip(&self.category_multipliers)
+            .map(|(s, m)| s * (1.0 + shift * (m - 1.0)).max(0.0))
+            .collect();
+        let total: f64 = shifted.iter().sum();
+        if total > 1.0 {
+            shifted.iter_mut().for_each(|s| *s /= total);
+        }
+        let total: f64 = shifted.iter().sum();
+        cx.effects.member_margin = shifted
+            .iter()
+            .zip(cx.categories)
+            .map(|(s, c)| s * c.margin)
+            .sum::<f64>()
+            + (1.0 - total) * cx.segment.margin;
+        s.member_mix = category_mix(self, &shifted);
+    }
+
+    /// Close the goal-gradient interval that ends with this order, then earn its points
+    /// (within the cap) into `o.points_earned`.
+    fn on_purchase(&self, s: &mut State, cx: &mut Cx<'_>, t: f64, o: &mut Order) {
+        if let Some((start, bucket)) = s.interval.take() {
+            if let Some(b) = cx.tally.progress.get_mut(bucket) {
+                b.0 += round_half_away((t - start) * 1000.0) as u64;
+                b.1 += 1;
+            }
+        }
+        let mut pts = purchase_points(
+            self,
+            s.member_mix,
+            o.paid,
+            t,
+            o.earn_multiplier,
+            o.extra_earn_rate,
+        );
+        if let Some((max, days)) = self.cap {
+            let window = (t / days).floor() as i64;
+            if s.cap_window.0 != window {
+                s.cap_window = (window, 0);
+            }
+            pts = pts.min(max.saturating_sub(s.cap_window.1));
+            s.cap_window.1 += pts;
+        }
+        cx.award_in(t, o.period, pts);
+        o.points_earned = pts;
     }
 }

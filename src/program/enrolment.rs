@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::part::DesignCheck;
+use rand::RngExt;
+
+use super::membership::{JoinDecision, Membership};
+use super::part::{Cx, DesignCheck};
 use crate::scenario::units::Probability;
 use crate::Result;
 
@@ -90,4 +93,41 @@ pub(crate) fn validate(dc: &DesignCheck, raw: Option<&RawEnrolment>) -> Result<E
         at_first,
         per_purchase: vec![later; n],
     })
+}
+
+impl Enrolment {
+    /// Whether a customer who is not a member joins at this checkout: the segment's
+    /// probability (raised for heavy buyers by self-selection under opt-in), a draw unless
+    /// certain, then, when the membership is decided on value, the membership's own test.
+    pub fn joins(&self, cx: &mut Cx<'_>, chance: Chance, membership: Option<&Membership>) -> bool {
+        let segment = cx.customer.segment;
+        let mut p = match chance {
+            Chance::First => self.at_first[segment],
+            Chance::Later => self.per_purchase[segment],
+        };
+        if p <= 0.0 {
+            return false;
+        }
+        let value = membership.filter(|m| m.decision == JoinDecision::Value);
+        let b = cx.behaviour;
+        if self.mode == EnrolmentMode::OptIn && value.is_none() && b.selection_elasticity > 0.0 {
+            // Self-selection: heavier buyers are more likely to sign up.
+            let relative = cx.customer.lambda / cx.segment.mean_rate_per_day();
+            p = (p * relative.powf(b.selection_elasticity)).min(1.0);
+        }
+        let considers = p >= 1.0 || cx.prng.random::<f64>() < p;
+        if !considers {
+            return false;
+        }
+        value.is_none_or(|m| m.worth_it(cx))
+    }
+}
+
+/// Which chance to join a checkout is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chance {
+    /// The first checkout the program sees.
+    First,
+    /// A later checkout while not a member.
+    Later,
 }

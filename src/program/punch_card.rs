@@ -3,7 +3,10 @@
 
 use serde::Deserialize;
 
-use super::part::DesignCheck;
+use rand::RngExt;
+
+use super::part::{Checkout, Cx, DesignCheck, Order, Part};
+use crate::scenario::units::round_half_away;
 use crate::scenario::units::{to_cents, Count, Money, Probability};
 use crate::Result;
 
@@ -83,4 +86,86 @@ pub(crate) fn validate(dc: &DesignCheck, p: &RawPunchCard) -> Result<PunchCard> 
         fraud_rate: p.fraud_rate.map_or(0.0, |x| x.get()),
         stamp_joining_purchase: p.stamp_joining_purchase.unwrap_or(true),
     })
+}
+
+/// A member's card.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Stamps on the current card (bonus stamps included).
+    pub stamps: u32,
+    /// Fraudulent stamps not yet charged to a completed card.
+    fraud_stamps: u32,
+    /// Whether the customer ever completed a card.
+    completed_any: bool,
+    /// (day, stamps after the purchase) of each stamped purchase on the current card.
+    card: Vec<(f64, u32)>,
+}
+
+impl PunchCard {
+    /// Progress toward the reward, in [0, 1].
+    pub fn progress(&self, s: &State) -> f64 {
+        f64::from(s.stamps) / f64::from(self.stamps)
+    }
+
+    /// A full card: reward cost, fraud's share, the goal-gradient intervals of the card,
+    /// and a new card with its bonus stamps.
+    fn complete_card(&self, s: &mut State, cx: &mut Cx<'_>, p: usize) {
+        s.stamps -= self.stamps - self.bonus_stamps;
+        let tally = &mut *cx.tally;
+        tally.cards_completed += 1;
+        tally.rewards_redeemed += 1;
+        tally.reward_cost_cents += self.reward_cost_cents;
+        tally.periods[p].reward_cost_cents += self.reward_cost_cents;
+        if !s.completed_any {
+            s.completed_any = true;
+            tally.card_completers += 1;
+        }
+        if s.fraud_stamps > 0 {
+            // Fraud's share of this reward: its stamps over the stamps earned.
+            let earned = self.stamps - self.bonus_stamps;
+            let f = s.fraud_stamps.min(earned);
+            s.fraud_stamps -= f;
+            tally.fraud_cost_cents += self.reward_cost_cents * i64::from(f) / i64::from(earned);
+        }
+        // Inter-purchase time by stamp number, over completed cards only (every stamp
+        // number then has the same customers: the within-card view of Kivetz et al.).
+        for w in s.card.windows(2) {
+            let (start, stamp) = w[0];
+            if let Some(b) = tally.progress.get_mut(stamp as usize) {
+                b.0 += round_half_away((w[1].0 - start) * 1000.0) as u64;
+                b.1 += 1;
+            }
+        }
+        s.card.clear();
+    }
+}
+
+impl Part for PunchCard {
+    type State = State;
+
+    /// A first card comes with its pre-stamped bonus stamps (endowed progress).
+    fn on_first_join(&self, s: &mut State, _cx: &mut Cx<'_>, _t: f64) {
+        s.stamps = self.bonus_stamps;
+    }
+
+    /// A stamp (and perhaps a fraudulent one, a draw) per qualifying order; the checkout
+    /// that hands out the card may earn none.
+    fn on_purchase(&self, s: &mut State, cx: &mut Cx<'_>, t: f64, o: &mut Order) {
+        if o.checkout == Checkout::First && !self.stamp_joining_purchase {
+            return;
+        }
+        if o.paid < self.min_purchase {
+            return;
+        }
+        s.stamps += 1;
+        if self.fraud_rate > 0.0 && cx.prng.random::<f64>() < self.fraud_rate {
+            s.stamps += 1;
+            s.fraud_stamps += 1;
+        }
+        s.card.push((t, s.stamps.min(self.stamps)));
+        while s.stamps >= self.stamps {
+            self.complete_card(s, cx, o.period);
+            o.rewarded = true;
+        }
+    }
 }

@@ -3,7 +3,9 @@
 
 use serde::Deserialize;
 
-use super::part::{points, DesignCheck, MAX_COUNT};
+use rand::RngExt;
+
+use super::part::{points, Cx, DesignCheck, Order, Part, Spend, MAX_COUNT};
 use crate::scenario::units::{to_cents, Money, Points, PositiveMoney, PositivePoints, Probability};
 use crate::Result;
 
@@ -145,4 +147,33 @@ pub fn affordable(redemption: &Redemption, balance: u64) -> Option<&Reward> {
         .iter()
         .rev()
         .find(|r| r.points <= balance)
+}
+
+impl Part for Redemption {
+    type State = ();
+
+    /// While the balance allows and the member chooses to (a draw unless always), take the
+    /// dearest affordable reward, or cash out in whole steps.
+    fn on_purchase(&self, _s: &mut (), cx: &mut Cx<'_>, t: f64, o: &mut Order) {
+        while let Some(ledger) = cx.ledger.as_ref() {
+            let available = ledger.available(t);
+            let (points, cost) = if let Some((per_point, step)) = self.cash {
+                if available < self.min_balance.max(step) {
+                    break;
+                }
+                let pts = available / step * step;
+                (pts, (pts as f64 * per_point).round() as i64)
+            } else {
+                match affordable(self, available) {
+                    Some(w) => (w.points, w.cost_cents),
+                    None => break,
+                }
+            };
+            if self.probability < 1.0 && cx.prng.random::<f64>() >= self.probability {
+                break;
+            }
+            cx.redeem_in(t, o.period, points, cost, Spend::Reward);
+            o.rewarded = true;
+        }
+    }
 }

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::part::DesignCheck;
+use rand::RngExt;
+
+use super::part::{Account, Cx, DesignCheck, Part, Stay};
 use crate::scenario::units::{to_cents, Money, PerYear, Probability};
 use crate::Result;
 
@@ -73,4 +75,72 @@ pub(crate) fn validate(dc: &DesignCheck, r: &RawReferral) -> Result<Referral> {
         cost_per_referral_cents: to_cents(r.cost_per_referral.map_or(0.0, |x| x.get())),
         segment_cumulative,
     })
+}
+
+/// A member's referral timer and the referrals made.
+#[derive(Debug)]
+pub struct State {
+    next: f64,
+    /// Referrals made: (day, whether the referee makes a first purchase). The engine runs
+    /// the referees' timelines after the referrer's.
+    pub made: Vec<(f64, bool)>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            next: f64::INFINITY,
+            made: Vec::new(),
+        }
+    }
+}
+
+impl Referral {
+    /// One referral at `t`: whether the referee buys (a draw), the rewards when due, and the
+    /// handling of a sign-up who never buys.
+    fn refer(&self, s: &mut State, cx: &mut Cx<'_>, t: f64) {
+        let purchases = cx.prng.random::<f64>() < self.first_purchase_probability;
+        let pay = match self.trigger {
+            ReferralTrigger::SignUp => true,
+            ReferralTrigger::FirstPurchase => purchases,
+        };
+        let (rewards, handling) = (
+            self.referrer_reward_cents + self.referee_reward_cents,
+            self.cost_per_referral_cents,
+        );
+        if pay {
+            cx.cost(t, rewards, Account::Reward);
+        }
+        if !purchases && handling > 0 {
+            // A sign-up who never buys still cost the referral handling.
+            let p = cx.period(t);
+            cx.tally.acquisition_cost_cents += handling;
+            cx.tally.periods[p].acquisition_cost_cents += handling;
+        }
+        s.made.push((t, purchases));
+    }
+}
+
+impl Part for Referral {
+    type State = State;
+
+    fn on_join(&self, s: &mut State, cx: &mut Cx<'_>, t: f64) {
+        s.next = t + cx.exp_days(self.per_member_per_year);
+    }
+
+    fn on_leave(&self, s: &mut State, _cx: &mut Cx<'_>, _t: f64) {
+        s.next = f64::INFINITY;
+    }
+
+    fn next_timer(&self, s: &State) -> f64 {
+        s.next
+    }
+
+    fn on_timer(&self, s: &mut State, cx: &mut Cx<'_>, t: f64) -> Stay {
+        if s.next <= t {
+            self.refer(s, cx, t);
+            s.next = t + cx.exp_days(self.per_member_per_year);
+        }
+        Stay::Member
+    }
 }
