@@ -226,25 +226,52 @@ impl Design {
                 .is_some_and(|t| t.levels.iter().any(|l| l.upgrade_bonus > 0))
     }
 
-    /// The program parts this design combines, by their TOML table names.
+    /// The program parts this design combines, as `check` and the report's assumptions
+    /// list them. Exhaustive on purpose: a new part field must get a label here.
     pub fn parts(&self) -> Vec<&'static str> {
+        let Design {
+            name: _,
+            kind: _,
+            enrolment,
+            response,
+            costs,
+            earn,
+            events,
+            pending_days,
+            expiry,
+            redemption,
+            cashback,
+            tiers,
+            membership,
+            punch_card,
+            referral,
+            // The behavioural model is described in the assumptions' model text.
+            behaviour: _,
+            acquisition,
+            winback,
+        } = self;
         let mut v = Vec::new();
-        if let Some(e) = &self.enrolment {
-            v.push(match e.mode {
-                EnrolmentMode::Auto => "auto enrolment",
-                EnrolmentMode::OptIn => "opt-in enrolment",
-            });
+        if let Some(e) = enrolment {
+            v.push(e.label());
         }
         let flags = [
-            (self.earn.is_some(), "earn"),
-            (self.events.any(), "events"),
-            (self.expiry != Expiry::None, "expiry"),
-            (self.redemption.is_some(), "redemption"),
-            (self.cashback.is_some(), "cashback"),
-            (self.tiers.is_some(), "tiers"),
-            (self.membership.is_some(), "membership"),
-            (self.punch_card.is_some(), "punch card"),
-            (self.referral.is_some(), "referral"),
+            (
+                response.iter().any(|m| *m != Multipliers::NEUTRAL),
+                "response",
+            ),
+            (costs.any(), "costs"),
+            (earn.is_some(), "earn"),
+            (events.any(), "events"),
+            (*pending_days > 0.0, "pending points"),
+            (*expiry != Expiry::None, "expiry"),
+            (redemption.is_some(), "redemption"),
+            (cashback.is_some(), "cashback"),
+            (tiers.is_some(), "tiers"),
+            (membership.is_some(), "membership"),
+            (punch_card.is_some(), "punch card"),
+            (referral.is_some(), "referral"),
+            (acquisition.is_some(), "adverse-selection acquisition"),
+            (winback.is_some(), "win-back"),
         ];
         v.extend(flags.iter().filter(|(on, _)| *on).map(|(_, n)| *n));
         v
