@@ -68,6 +68,47 @@ pub struct Context<'a> {
     pub common_random_numbers: bool,
 }
 
+/// One customer's run under one design: who, under what, from which stream positions.
+struct CustomerRun<'r> {
+    customer: &'r Customer,
+    design: &'r Design,
+    brng: Xoshiro256PlusPlus,
+    prng: Xoshiro256PlusPlus,
+    replicate: u32,
+    /// The customer's stream key (referees: derived from their referrer's).
+    key: u64,
+    /// Depth in a referral chain (0: not referred).
+    depth: u32,
+    /// Acquisition cost override (referred and attracted customers).
+    cac: Option<i64>,
+    /// The customer's spend under the control (their counterfactual), cents.
+    control_spend: i64,
+}
+
+impl<'r> CustomerRun<'r> {
+    /// A customer at the top of a referral chain, with the scenario's acquisition cost.
+    fn new(
+        customer: &'r Customer,
+        design: &'r Design,
+        brng: Xoshiro256PlusPlus,
+        prng: Xoshiro256PlusPlus,
+        replicate: u32,
+        key: u64,
+    ) -> Self {
+        CustomerRun {
+            customer,
+            design,
+            brng,
+            prng,
+            replicate,
+            key,
+            depth: 0,
+            cac: None,
+            control_spend: 0,
+        }
+    }
+}
+
 /// Customers a replicate simulates: the shared population, then per design the extra
 /// customers that design attracts.
 #[derive(Debug, Clone)]
@@ -200,18 +241,11 @@ impl<'a> Context<'a> {
                 c.has_counterfactual = false;
                 let prng = stream(seed, replicate, id, Purpose::Program);
                 let cac = acq.cost_per_customer_cents;
-                self.run(
-                    &c,
-                    design,
-                    brng,
-                    prng,
-                    replicate,
-                    id,
-                    0,
-                    Some(cac),
-                    0,
-                    tally,
-                );
+                let run = CustomerRun {
+                    cac: Some(cac),
+                    ..CustomerRun::new(&c, design, brng, prng, replicate, id)
+                };
+                self.run(run, tally);
             }
             return;
         }
@@ -231,24 +265,16 @@ impl<'a> Context<'a> {
                 let (customer, brng) =
                     super::draw_customer(seed, sc, &self.population, replicate, id);
                 let prng = stream(seed, replicate, id, Purpose::Program);
-                self.run(
-                    &customer, design, brng, prng, replicate, id, 0, None, 0, tally,
-                );
+                let run = CustomerRun::new(&customer, design, brng, prng, replicate, id);
+                self.run(run, tally);
                 continue;
             }
             // Every design restarts from the same stream positions: common random numbers.
-            self.run(
-                &customer,
-                design,
-                brng.clone(),
-                prng.clone(),
-                replicate,
-                id,
-                0,
-                None,
+            let run = CustomerRun {
                 control_spend,
-                tally,
-            );
+                ..CustomerRun::new(&customer, design, brng.clone(), prng.clone(), replicate, id)
+            };
+            self.run(run, tally);
         }
     }
 
@@ -375,22 +401,20 @@ impl<'a> Context<'a> {
         (c.arrival, out)
     }
 
-    /// Run one customer's timeline (and those of the customers they refer) under `design`;
-    /// returns the customer's own spend in cents. `cac` overrides the acquisition cost.
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        &self,
-        c: &Customer,
-        design: &Design,
-        brng: Xoshiro256PlusPlus,
-        prng: Xoshiro256PlusPlus,
-        replicate: u32,
-        key: u64,
-        depth: u32,
-        cac: Option<i64>,
-        control_spend: i64,
-        tally: &mut Tally,
-    ) -> i64 {
+    /// Run one customer's timeline (and those of the customers they refer) under its
+    /// design; returns the customer's own spend in cents.
+    fn run(&self, run: CustomerRun<'_>, tally: &mut Tally) -> i64 {
+        let CustomerRun {
+            customer: c,
+            design,
+            brng,
+            prng,
+            replicate,
+            key,
+            depth,
+            cac,
+            control_spend,
+        } = run;
         let mut tl = Timeline::new(self, design, c, brng, prng, tally);
         tl.control_spend = control_spend;
         tl.cac = cac;
@@ -422,18 +446,12 @@ impl<'a> Context<'a> {
             referee.has_counterfactual = false;
             let prng = stream(self.scenario.seed, replicate, child, Purpose::Program);
             let cost = r.cost_per_referral_cents;
-            self.run(
-                &referee,
-                design,
-                brng,
-                prng,
-                replicate,
-                child,
-                depth + 1,
-                Some(cost),
-                0,
-                tally,
-            );
+            let run = CustomerRun {
+                depth: depth + 1,
+                cac: Some(cost),
+                ..CustomerRun::new(&referee, design, brng, prng, replicate, child)
+            };
+            self.run(run, tally);
         }
         spend
     }

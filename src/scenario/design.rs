@@ -340,48 +340,14 @@ pub(crate) fn validate(
     let enrolment = part::enrolment::validate(&dc, d.enrolment.as_ref())?;
     let response = part::response::validate(&dc, d.response.as_ref())?;
     let costs = part::costs::validate(d.costs.as_ref());
-    if d.earn.is_some() && d.cashback.is_some() {
-        return Err(dc.err(
-            "cashback",
-            "a design has one currency: either points (`earn`) or store credit (`cashback`), not both",
-        ));
-    }
-    let earn = d
-        .earn
-        .as_ref()
-        .map(|e| part::earn::validate(&dc, e))
-        .transpose()?;
-    let events = part::events::validate(&dc, d.events.as_ref())?;
-    let (pending_days, expiry) = part::points::validate(&dc, d.points.as_ref())?;
-    let redemption = d
-        .redemption
-        .as_ref()
-        .map(|r| part::redemption::validate(&dc, r))
-        .transpose()?;
-    if (earn.is_some() || events.any()) && redemption.is_none() && d.cashback.is_none() {
-        return Err(dc.err(
-            "redemption",
-            "points are earned but there is no [designs.redemption] table to spend them",
-        ));
-    }
-    let cashback = d
-        .cashback
-        .as_ref()
-        .map(|c| part::cashback::validate(&dc, c))
-        .transpose()?;
-    // Store credit lives in the points ledger: its expiry is the ledger's.
-    let expiry = match (&d.cashback, expiry) {
-        (Some(c), Expiry::None) => c
-            .expiry_days
-            .map_or(Expiry::None, |x| Expiry::AfterEarning(x.get())),
-        (Some(c), _) if c.expiry_days.is_some() => {
-            return Err(dc.err(
-                "cashback.expiry_days",
-                "give the credit's expiry either here or in [designs.points].expiry, not both",
-            ))
-        }
-        _ => expiry,
-    };
+    let Currency {
+        earn,
+        events,
+        pending_days,
+        expiry,
+        redemption,
+        cashback,
+    } = currency(&dc, &d)?;
     let tiers = d
         .tiers
         .as_ref()
@@ -447,5 +413,70 @@ pub(crate) fn validate(
         behaviour,
         acquisition,
         winback,
+    })
+}
+
+/// The parts that make up a design's currency (points or store credit) and its rules.
+struct Currency {
+    earn: Option<Earn>,
+    events: Events,
+    pending_days: f64,
+    expiry: Expiry,
+    redemption: Option<Redemption>,
+    cashback: Option<Cashback>,
+}
+
+/// Validate the currency parts, `earn`, `events`, `points`, `redemption` and `cashback`,
+/// and the rules between them (one currency; points need a way to be spent; one expiry).
+fn currency(dc: &DesignCheck, d: &RawDesign) -> Result<Currency> {
+    if d.earn.is_some() && d.cashback.is_some() {
+        return Err(dc.err(
+            "cashback",
+            "a design has one currency: either points (`earn`) or store credit (`cashback`), not both",
+        ));
+    }
+    let earn = d
+        .earn
+        .as_ref()
+        .map(|e| part::earn::validate(dc, e))
+        .transpose()?;
+    let events = part::events::validate(dc, d.events.as_ref())?;
+    let (pending_days, expiry) = part::points::validate(dc, d.points.as_ref())?;
+    let redemption = d
+        .redemption
+        .as_ref()
+        .map(|r| part::redemption::validate(dc, r))
+        .transpose()?;
+    if (earn.is_some() || events.any()) && redemption.is_none() && d.cashback.is_none() {
+        return Err(dc.err(
+            "redemption",
+            "points are earned but there is no [designs.redemption] table to spend them",
+        ));
+    }
+    let cashback = d
+        .cashback
+        .as_ref()
+        .map(|c| part::cashback::validate(dc, c))
+        .transpose()?;
+    // Store credit lives in the points ledger: its expiry is the ledger's.
+    let expiry = match (&d.cashback, expiry) {
+        (Some(c), Expiry::None) => c
+            .expiry_days
+            .map_or(Expiry::None, |x| Expiry::AfterEarning(x.get())),
+        (Some(c), _) if c.expiry_days.is_some() => {
+            return Err(dc.err(
+                "cashback.expiry_days",
+                "give the credit's expiry either here or in [designs.points].expiry, not both",
+            ))
+        }
+        _ => expiry,
+    };
+    Ok(Currency {
+        earn,
+        events,
+        pending_days,
+        expiry,
+        redemption,
+        cashback,
     })
 }
