@@ -303,4 +303,39 @@ fn customers_override_scales_acquisition_with_the_business() {
             other => panic!("{}: payback {other:?}", f.name),
         }
     }
+/// Issue 13: `check` lists every part a design has, from the same list as the engine; it
+/// once left out win-back and the adverse-selection acquisition discount-trap is about.
+#[test]
+fn check_lists_win_back_and_design_acquisition() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    let trap = root.join("scenarios/discount-trap.toml");
+    let o = loyalsim(dir.path(), &["check", trap.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("cashback, adverse-selection acquisition"),
+        "{text}"
+    );
+    let bench = fs::read_to_string(root.join("scenarios/bench-v1.toml")).unwrap();
+    let wb = format!(
+        "{bench}\n[[designs]]\nname = \"winback only\"\nkind = \"hybrid\"\n\
+         winback = {{ after_days = 60, response_probability = 0.2, cost_per_contact = 0.5 }}\n\
+         acquisition = {{ extra_per_day = 1.0 }}\n"
+    );
+    let path = dir.path().join("wb.toml");
+    fs::write(&path, wb).unwrap();
+    let o = loyalsim(dir.path(), &["check", "--json", path.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let parts = &v["designs"][2]["parts"];
+    assert_eq!(
+        parts,
+        &serde_json::json!([
+            "auto enrolment",
+            "adverse-selection acquisition",
+            "win-back"
+        ]),
+        "{v}"
+    );
 }

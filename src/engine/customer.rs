@@ -24,18 +24,17 @@
 
 use rand::rngs::Xoshiro256PlusPlus;
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1, StandardNormal};
+use rand_distr::{Distribution, Exp1};
 
 use super::rng::{child_key, stream, Purpose};
 use crate::metrics::Tally;
 use crate::population::{Customer, Dropout, PopulationSampler};
-use crate::program::ledger::{year_end_after, Ledger, YEAR_DAYS};
-use crate::program::{accrue, affordable, category_mix, purchase_points, qualifying_level};
+use crate::program::accrue;
+use crate::program::enrolment::Chance;
+use crate::program::ledger::{Ledger, YEAR_DAYS};
+use crate::program::part::{Checkout, Clock, Cx, Effects, Order, Part, States, Stay};
 use crate::scenario::behaviour::Behaviour;
-use crate::scenario::design::{
-    Design, Downgrade, EnrolmentMode, JoinDecision, Multipliers, ReferralTrigger, TierMetric,
-    TierWindow,
-};
+use crate::scenario::design::{Design, Multipliers, TierLevel, TierWindow};
 use crate::scenario::units::{round_half_away, to_cents};
 use crate::scenario::{Scenario, Segment};
 
@@ -67,6 +66,47 @@ pub struct Context<'a> {
     /// Common random numbers across designs (the default). Off, each design gets its own
     /// independent customers: only for measuring what pairing buys.
     pub common_random_numbers: bool,
+}
+
+/// One customer's run under one design: who, under what, from which stream positions.
+struct CustomerRun<'r> {
+    customer: &'r Customer,
+    design: &'r Design,
+    brng: Xoshiro256PlusPlus,
+    prng: Xoshiro256PlusPlus,
+    replicate: u32,
+    /// The customer's stream key (referees: derived from their referrer's).
+    key: u64,
+    /// Depth in a referral chain (0: not referred).
+    depth: u32,
+    /// Acquisition cost override (referred and attracted customers).
+    cac: Option<i64>,
+    /// The customer's spend under the control (their counterfactual), cents.
+    control_spend: i64,
+}
+
+impl<'r> CustomerRun<'r> {
+    /// A customer at the top of a referral chain, with the scenario's acquisition cost.
+    fn new(
+        customer: &'r Customer,
+        design: &'r Design,
+        brng: Xoshiro256PlusPlus,
+        prng: Xoshiro256PlusPlus,
+        replicate: u32,
+        key: u64,
+    ) -> Self {
+        CustomerRun {
+            customer,
+            design,
+            brng,
+            prng,
+            replicate,
+            key,
+            depth: 0,
+            cac: None,
+            control_spend: 0,
+        }
+    }
 }
 
 /// Customers a replicate simulates: the shared population, then per design the extra
@@ -128,6 +168,14 @@ impl<'a> Context<'a> {
                 t
             })
             .collect()
+    }
+
+    /// The reporting periods, for the program parts.
+    pub fn clock(&self) -> Clock {
+        Clock {
+            per_period_day: self.per_period_day,
+            periods: self.periods,
+        }
     }
 
     /// Reporting period of day `t`.
@@ -193,18 +241,11 @@ impl<'a> Context<'a> {
                 c.has_counterfactual = false;
                 let prng = stream(seed, replicate, id, Purpose::Program);
                 let cac = acq.cost_per_customer_cents;
-                self.run(
-                    &c,
-                    design,
-                    brng,
-                    prng,
-                    replicate,
-                    id,
-                    0,
-                    Some(cac),
-                    0,
-                    tally,
-                );
+                let run = CustomerRun {
+                    cac: Some(cac),
+                    ..CustomerRun::new(&c, design, brng, prng, replicate, id)
+                };
+                self.run(run, tally);
             }
             return;
         }
@@ -224,24 +265,16 @@ impl<'a> Context<'a> {
                 let (customer, brng) =
                     super::draw_customer(seed, sc, &self.population, replicate, id);
                 let prng = stream(seed, replicate, id, Purpose::Program);
-                self.run(
-                    &customer, design, brng, prng, replicate, id, 0, None, 0, tally,
-                );
+                let run = CustomerRun::new(&customer, design, brng, prng, replicate, id);
+                self.run(run, tally);
                 continue;
             }
             // Every design restarts from the same stream positions: common random numbers.
-            self.run(
-                &customer,
-                design,
-                brng.clone(),
-                prng.clone(),
-                replicate,
-                id,
-                0,
-                None,
+            let run = CustomerRun {
                 control_spend,
-                tally,
-            );
+                ..CustomerRun::new(&customer, design, brng.clone(), prng.clone(), replicate, id)
+            };
+            self.run(run, tally);
         }
     }
 
@@ -368,28 +401,26 @@ impl<'a> Context<'a> {
         (c.arrival, out)
     }
 
-    /// Run one customer's timeline (and those of the customers they refer) under `design`;
-    /// returns the customer's own spend in cents. `cac` overrides the acquisition cost.
-    #[allow(clippy::too_many_arguments)]
-    fn run(
-        &self,
-        c: &Customer,
-        design: &Design,
-        brng: Xoshiro256PlusPlus,
-        prng: Xoshiro256PlusPlus,
-        replicate: u32,
-        key: u64,
-        depth: u32,
-        cac: Option<i64>,
-        control_spend: i64,
-        tally: &mut Tally,
-    ) -> i64 {
+    /// Run one customer's timeline (and those of the customers they refer) under its
+    /// design; returns the customer's own spend in cents.
+    fn run(&self, run: CustomerRun<'_>, tally: &mut Tally) -> i64 {
+        let CustomerRun {
+            customer: c,
+            design,
+            brng,
+            prng,
+            replicate,
+            key,
+            depth,
+            cac,
+            control_spend,
+        } = run;
         let mut tl = Timeline::new(self, design, c, brng, prng, tally);
         tl.control_spend = control_spend;
         tl.cac = cac;
         tl.run();
         let spend = tl.spend_cents;
-        let referrals = std::mem::take(&mut tl.referrals);
+        let referrals = std::mem::take(&mut tl.parts.referral.made);
         drop(tl);
         for (k, (t, purchases)) in referrals.into_iter().enumerate() {
             if !purchases || depth >= MAX_REFERRAL_DEPTH {
@@ -415,25 +446,15 @@ impl<'a> Context<'a> {
             referee.has_counterfactual = false;
             let prng = stream(self.scenario.seed, replicate, child, Purpose::Program);
             let cost = r.cost_per_referral_cents;
-            self.run(
-                &referee,
-                design,
-                brng,
-                prng,
-                replicate,
-                child,
-                depth + 1,
-                Some(cost),
-                0,
-                tally,
-            );
+            let run = CustomerRun {
+                depth: depth + 1,
+                cac: Some(cost),
+                ..CustomerRun::new(&referee, design, brng, prng, replicate, child)
+            };
+            self.run(run, tally);
         }
         spend
     }
-}
-
-fn pc_stamps_joining(d: &Design) -> bool {
-    d.punch_card.is_none_or(|pc| pc.stamp_joining_purchase)
 }
 
 /// Number of goal-gradient buckets a design's tally keeps: stamp numbers for a punch card,
@@ -458,7 +479,32 @@ fn power(x: f64, c: f64) -> f64 {
     }
 }
 
-/// The state of one customer under one design while their timeline runs.
+/// The per-call context of the program parts, built from a timeline's fields (a macro, so
+/// the borrows stay split between the parts' states and the rest).
+macro_rules! cx {
+    ($s:ident) => {
+        Cx {
+            design: $s.d,
+            customer: $s.c,
+            segment: $s.seg,
+            behaviour: &$s.b,
+            strength: $s.strength,
+            clock: $s.ctx.clock(),
+            horizon: $s.ctx.horizon,
+            category_shares: &$s.ctx.category_shares,
+            categories: &$s.ctx.scenario.categories,
+            member: $s.member,
+            last_purchase: $s.last_purchase,
+            tally: &mut *$s.tally,
+            prng: &mut $s.prng,
+            ledger: &mut $s.ledger,
+            effects: &mut $s.effects,
+        }
+    };
+}
+
+/// The state of one customer under one design while their timeline runs: the purchase
+/// process and membership here, each program part's own state in `parts`.
 struct Timeline<'c, 'a> {
     ctx: &'c Context<'a>,
     d: &'c Design,
@@ -471,8 +517,6 @@ struct Timeline<'c, 'a> {
     /// Acquisition cost override (referred and attracted customers).
     cac: Option<i64>,
     margin: f64,
-    member_margin: f64,
-    member_mix: f64,
     /// Response strength of this customer: relevance x heavy-buyer factor.
     strength: f64,
     /// Whether progress toward a reward or tier moves the multipliers (goal gradient, tier
@@ -493,48 +537,20 @@ struct Timeline<'c, 'a> {
     alive: bool,
     end_of_activity: f64,
     last_purchase: f64,
-    // Persistent dropout factor (demotions, promotions, benefit cuts): applies after the
-    // customer leaves too.
-    dropout_penalty: f64,
+    /// Lasting effects the parts have on behaviour (dropout penalty, member margin).
+    effects: Effects,
     // Time-limited effects (infinity when inactive).
     dip_until: f64,
     reset_dropout_until: f64,
     rewarded_until: f64,
-    cashback_cut_at: f64,
     // Membership.
     member: bool,
     ever_member: bool,
     joined_at: f64,
-    paying: bool,
-    trial_used: bool,
-    next_billing: f64,
-    next_winback: f64,
     // Points.
     ledger: Option<Ledger>,
-    cap_window: (i64, u64),
-    // Tiers.
-    tier: Option<usize>,
-    qual: u64,
-    rolling: std::collections::VecDeque<(f64, u64)>,
-    next_review: f64,
-    grace_until: f64,
-    // Events.
-    next_review_event: f64,
-    review_cap: (i64, u64),
-    next_share: f64,
-    share_cap: (i64, u64),
-    next_birthday: f64,
-    // Punch card.
-    stamps: u32,
-    fraud_stamps: u32,
-    completed_any: bool,
-    /// (day, stamps after the purchase) of each stamped purchase on the current card.
-    card: Vec<(f64, u32)>,
-    /// Points goal-gradient interval in progress: (start day, bucket).
-    points_interval: Option<(f64, usize)>,
-    // Referrals made: (time, whether the referee makes a first purchase).
-    next_referral: f64,
-    referrals: Vec<(f64, bool)>,
+    /// Every part's state.
+    parts: States,
     // Own results, for the causal accounting.
     spend_cents: i64,
     own_orders: u64,
@@ -588,8 +604,6 @@ impl<'c, 'a> Timeline<'c, 'a> {
             tally,
             cac: None,
             margin,
-            member_margin: margin,
-            member_mix: 1.0,
             strength,
             progress_effects,
             reward_effects,
@@ -602,39 +616,22 @@ impl<'c, 'a> Timeline<'c, 'a> {
             alive: true,
             end_of_activity: ctx.horizon,
             last_purchase: c.arrival,
-            dropout_penalty: 1.0,
+            effects: Effects {
+                dropout_penalty: 1.0,
+                member_margin: margin,
+                rates_changed: false,
+                buy_now: false,
+            },
             dip_until: f64::INFINITY,
             reset_dropout_until: f64::INFINITY,
             rewarded_until: f64::INFINITY,
-            cashback_cut_at: f64::INFINITY,
             member: false,
             ever_member: false,
             joined_at: 0.0,
-            paying: false,
-            trial_used: false,
-            next_billing: f64::INFINITY,
-            next_winback: f64::INFINITY,
             ledger: d
                 .has_ledger()
                 .then(|| Ledger::new(d.expiry, d.pending_days)),
-            cap_window: (-1, 0),
-            tier: None,
-            qual: 0,
-            rolling: Default::default(),
-            next_review: f64::INFINITY,
-            grace_until: f64::INFINITY,
-            next_review_event: f64::INFINITY,
-            review_cap: (-1, 0),
-            next_share: f64::INFINITY,
-            share_cap: (-1, 0),
-            next_birthday: f64::INFINITY,
-            stamps: 0,
-            fraud_stamps: 0,
-            completed_any: false,
-            card: Vec::new(),
-            points_interval: None,
-            next_referral: f64::INFINITY,
-            referrals: Vec::new(),
+            parts: States::default(),
             spend_cents: 0,
             own_orders: 0,
             control_spend: 0,
@@ -673,8 +670,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
     /// Progress toward the next reward, in [0, 1]: stamps on the card, or the spendable
     /// balance over the cheapest reward.
     fn reward_progress(&self) -> f64 {
-        if let Some(pc) = self.d.punch_card {
-            return f64::from(self.stamps) / f64::from(pc.stamps);
+        if let Some(pc) = &self.d.punch_card {
+            return pc.progress(&self.parts.punch_card);
         }
         match (&self.d.redemption, &self.ledger, &self.d.earn) {
             (Some(r), Some(l), Some(_)) => {
@@ -691,16 +688,15 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
     /// Progress toward the next tier, in [0, 1).
     fn tier_progress(&self) -> f64 {
-        let Some(tiers) = &self.d.tiers else {
-            return 0.0;
-        };
-        let next = self.tier.map_or(0, |l| l + 1);
-        match tiers.levels.get(next) {
-            Some(level) if level.threshold > 0 => {
-                (self.qual as f64 / level.threshold as f64).min(1.0)
-            }
-            _ => 0.0,
-        }
+        self.d
+            .tiers
+            .as_ref()
+            .map_or(0.0, |t| t.progress(&self.parts.tiers))
+    }
+
+    /// The member's tier level, if the design has tiers.
+    fn tier_level(&self) -> Option<&'c TierLevel> {
+        self.d.tiers.as_ref()?.level(&self.parts.tiers)
     }
 
     /// The design's benefit rate for a member on day `t`: discounts, store credit and
@@ -711,8 +707,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
         if let Some(m) = &d.membership {
             rate += m.discount;
         }
-        if let (Some(tiers), Some(level)) = (&d.tiers, self.tier) {
-            rate += tiers.levels[level].discount;
+        if let Some(level) = self.tier_level() {
+            rate += level.discount;
         }
         if let Some(earn) = &d.earn {
             rate += earn.per_currency_unit * d.cost_per_point() / 100.0;
@@ -725,7 +721,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
     /// factor. Everyone: the persistent dropout penalty.
     fn current_multipliers(&self, t: f64) -> Multipliers {
         let mut m = Multipliers::NEUTRAL;
-        m.dropout = self.dropout_penalty;
+        m.dropout = self.effects.dropout_penalty;
         if !self.member {
             return m;
         }
@@ -737,8 +733,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
             order_value: Behaviour::scaled(x.order_value, k),
         };
         m = m.then(scale(self.d.response[self.c.segment]));
-        if let (Some(tiers), Some(level)) = (&self.d.tiers, self.tier) {
-            m = m.then(scale(tiers.levels[level].response));
+        if let Some(level) = self.tier_level() {
+            m = m.then(scale(level.response));
         }
         // Goal gradient toward the next reward, and toward the next tier; with the
         // post-reward reset these are within-customer dynamics found in all customers
@@ -775,6 +771,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
     /// Re-anchor the hazard budgets at `t` if the multipliers changed.
     fn update_rates(&mut self, t: f64) {
+        self.effects.rates_changed = false;
         let new = self.current_multipliers(t);
         if new == self.mult {
             return;
@@ -792,30 +789,36 @@ impl<'c, 'a> Timeline<'c, 'a> {
         self.mult = new;
     }
 
+    /// Book the customer's arrival (acquisition cost or the initial population).
+    fn arrive(&mut self) {
+        let t0 = self.c.arrival;
+        if !self.c.acquired {
+            self.tally.customers_initial += 1;
+            return;
+        }
+        let p = self.period(t0);
+        self.tally.customers_acquired += 1;
+        self.tally.periods[p].new_customers += 1;
+        if self.c.referred {
+            self.tally.customers_referred += 1;
+        }
+        let cac = self.cac.unwrap_or_else(|| {
+            self.ctx
+                .scenario
+                .population
+                .acquisition
+                .as_ref()
+                .map_or(0, |a| a.cost_per_customer_cents)
+        });
+        self.tally.acquisition_cost_cents += cac;
+        self.tally.periods[p].acquisition_cost_cents += cac;
+    }
+
+    /// The event loop: purchases, timers and dropout until the horizon.
     fn run(&mut self) {
         let horizon = self.ctx.horizon;
         let t0 = self.c.arrival;
-        // Arrival.
-        if self.c.acquired {
-            let p = self.period(t0);
-            self.tally.customers_acquired += 1;
-            self.tally.periods[p].new_customers += 1;
-            if self.c.referred {
-                self.tally.customers_referred += 1;
-            }
-            let cac = self.cac.unwrap_or_else(|| {
-                self.ctx
-                    .scenario
-                    .population
-                    .acquisition
-                    .as_ref()
-                    .map_or(0, |a| a.cost_per_customer_cents)
-            });
-            self.tally.acquisition_cost_cents += cac;
-            self.tally.periods[p].acquisition_cost_cents += cac;
-        } else {
-            self.tally.customers_initial += 1;
-        }
+        self.arrive();
         if !self.c.alive {
             // Issue 14: a base customer who left before day 0.
             self.churn(t0);
@@ -826,8 +829,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
         // Base customers (issue 14) bought before day 0: their next checkout is a repeat.
         if self.c.opening_purchase {
             let value = self.c.spend.draw(&mut self.brng);
-            self.consider_joining(t0, true);
-            self.purchase(t0, value, false);
+            self.consider_joining(t0, Chance::First);
+            self.purchase(t0, value, Checkout::First);
         }
         // A base customer meets the program at their first checkout after launch: that is
         // their first chance to join, as a new customer's opening order is.
@@ -859,9 +862,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
             let value = self.c.spend.draw(&mut self.brng) * self.mult.order_value;
             let first_checkout = std::mem::take(&mut base_first_checkout);
             if first_checkout {
-                self.consider_joining(t, true);
+                self.consider_joining(t, Chance::First);
             }
-            self.purchase(t, value, true);
+            self.purchase(t, value, Checkout::Repeat);
             if let Dropout::AfterPurchase { p } = self.c.dropout {
                 let u: f64 = self.brng.random();
                 // BG/NBD drops out at purchases, so its calendar-time dropout hazard is
@@ -874,62 +877,25 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 }
             }
             if !self.member && !first_checkout {
-                self.consider_joining(t, false);
+                self.consider_joining(t, Chance::Later);
             }
         }
         self.finish();
     }
 
-    // ----- membership -------------------------------------------------------------------
+    // ----- the choreography: the order in which parts act ------------------------------
+    //
+    // Each hook below calls the parts in a fixed order. That order fixes the order of
+    // draws from the program stream and of float operations, so it is part of the
+    // reproducibility contract (tests/golden.rs): a new part goes where its draws belong.
 
-    fn consider_joining(&mut self, t: f64, first: bool) {
+    fn consider_joining(&mut self, t: f64, chance: Chance) {
         let Some(e) = &self.d.enrolment else {
             return;
         };
-        let mut p = if first {
-            e.at_first[self.c.segment]
-        } else {
-            e.per_purchase[self.c.segment]
-        };
-        if p <= 0.0 {
-            return;
+        if e.joins(&mut cx!(self), chance, self.d.membership.as_ref()) {
+            self.join(t);
         }
-        let value_decision = self
-            .d
-            .membership
-            .is_some_and(|m| m.decision == JoinDecision::Value);
-        if e.mode == EnrolmentMode::OptIn && !value_decision && self.b.selection_elasticity > 0.0 {
-            // Self-selection: heavier buyers are more likely to sign up.
-            let relative = self.c.lambda / self.seg.mean_rate_per_day();
-            p = (p * relative.powf(self.b.selection_elasticity)).min(1.0);
-        }
-        let considers = p >= 1.0 || self.prng.random::<f64>() < p;
-        if !considers {
-            return;
-        }
-        if value_decision && !self.membership_worth_it() {
-            return;
-        }
-        self.join(t);
-    }
-
-    /// The paid-membership decision: the benefit this customer expects in a year, from
-    /// their own purchase rate and basket, times a log-normal taste draw (mean 1), against
-    /// the yearly fee.
-    fn membership_worth_it(&mut self) -> bool {
-        let m = self.d.membership.expect("membership decision");
-        let response = self.d.response[self.c.segment];
-        let orders_per_year = self.c.lambda * YEAR_DAYS * response.purchase_rate;
-        let basket = self.c.spend_mean * response.order_value;
-        let per_order = basket * m.discount
-            + m.free_shipping_cents as f64 / 100.0
-            + basket * m.extra_earn_rate * self.d.cost_per_point() / 100.0;
-        let benefit = orders_per_year * per_order;
-        let z: f64 = StandardNormal.sample(&mut self.prng);
-        let s = m.value_noise;
-        let perceived = benefit * (s * z - s * s / 2.0).exp();
-        let fee_per_year = m.fee_cents as f64 / 100.0 * YEAR_DAYS / m.billing_days;
-        perceived > fee_per_year
     }
 
     fn join(&mut self, t: f64) {
@@ -937,94 +903,24 @@ impl<'c, 'a> Timeline<'c, 'a> {
         self.joined_at = t;
         let p = self.period(t);
         self.tally.periods[p].members_joined += 1;
+        let d = self.d;
+        let s = &mut self.parts;
         if !self.ever_member {
             self.ever_member = true;
             self.tally.members += 1;
-            if let Some(ev) = self.d.events.signup {
-                self.award(t, ev.points);
-            }
-            if let Some(ev) = self.d.events.profile_completion {
-                if self.prng.random::<f64>() < ev.probability {
-                    self.award(t, ev.points);
-                }
-            }
-            if let Some(pc) = self.d.punch_card {
-                // A first card comes with its pre-stamped bonus stamps (endowed progress).
-                self.stamps = pc.bonus_stamps;
-            }
-            if self.d.events.birthday.is_some() {
-                let doy = self.prng.random::<f64>() * YEAR_DAYS;
-                let mut b = (t / YEAR_DAYS).floor() * YEAR_DAYS + doy;
-                if b <= t {
-                    b += YEAR_DAYS;
-                }
-                self.next_birthday = b;
-            }
-            self.shift_categories();
+            let cx = &mut cx!(self);
+            d.events.on_first_join(&mut s.events, cx, t);
+            d.punch_card.on_first_join(&mut s.punch_card, cx, t);
+            d.earn.on_first_join(&mut s.earn, cx, t);
         }
-        if let Some(m) = &self.d.membership {
-            if m.trial_days > 0.0 && !self.trial_used {
-                self.trial_used = true;
-                self.paying = false;
-                self.next_billing = t + m.trial_days;
-            } else {
-                self.charge_fee(t);
-            }
-        }
-        if let Some(r) = self.d.events.review {
-            self.next_review_event = t + self.exp_days(r.per_year);
-        }
-        if let Some(r) = self.d.events.social_share {
-            self.next_share = t + self.exp_days(r.per_year);
-        }
-        if let Some(r) = &self.d.referral {
-            self.next_referral = t + self.exp_days(r.per_member_per_year);
-        }
-        if let Some(c) = self.d.cashback {
-            if c.until_day > t && c.after_rate < c.rate {
-                self.cashback_cut_at = c.until_day;
-            }
-        }
-        if let Some(w) = self.d.winback {
-            self.next_winback = self.last_purchase + w.after_days;
-        }
-        if let Some(tiers) = &self.d.tiers {
-            self.set_tier(t, qualifying_level(&tiers.levels, self.qual));
-            self.next_review = match tiers.window {
-                TierWindow::Lifetime => f64::INFINITY,
-                TierWindow::CalendarYear => year_end_after(t),
-                TierWindow::Rolling12Months => ((t / MONTH_DAYS).floor() + 1.0) * MONTH_DAYS,
-            };
-        }
+        let cx = &mut cx!(self);
+        d.membership.on_join(&mut s.membership, cx, t);
+        d.events.on_join(&mut s.events, cx, t);
+        d.referral.on_join(&mut s.referral, cx, t);
+        d.cashback.on_join(&mut s.cashback, cx, t);
+        d.winback.on_join(&mut s.winback, cx, t);
+        d.tiers.on_join(&mut s.tiers, cx, t);
         self.update_rates(t);
-    }
-
-    /// Category shift: a member moves part of their basket toward categories with a points
-    /// multiplier above 1; margin and points mix follow.
-    fn shift_categories(&mut self) {
-        let shares = &self.ctx.category_shares;
-        let Some(earn) = &self.d.earn else {
-            return;
-        };
-        let shift = self.b.category_shift * self.strength;
-        let mut shifted: Vec<f64> = shares
-            .iter()
-            .zip(&earn.category_multipliers)
-            .map(|(s, m)| s * (1.0 + shift * (m - 1.0)).max(0.0))
-            .collect();
-        let total: f64 = shifted.iter().sum();
-        if total > 1.0 {
-            shifted.iter_mut().for_each(|s| *s /= total);
-        }
-        let total: f64 = shifted.iter().sum();
-        let cats = &self.ctx.scenario.categories;
-        self.member_margin = shifted
-            .iter()
-            .zip(cats)
-            .map(|(s, c)| s * c.margin)
-            .sum::<f64>()
-            + (1.0 - total) * self.seg.margin;
-        self.member_mix = category_mix(earn, &shifted);
     }
 
     /// Leave the program at `t` (lapsed fee, or dropout).
@@ -1036,69 +932,17 @@ impl<'c, 'a> Timeline<'c, 'a> {
         let p = self.period(t);
         self.tally.periods[p].members_left += 1;
         self.accrue_member_cost(self.joined_at, t);
-        if self.d.tiers.is_some() {
-            self.set_tier(t, None);
-        }
-        self.paying = false;
-        self.next_billing = f64::INFINITY;
-        self.next_review_event = f64::INFINITY;
-        self.next_share = f64::INFINITY;
-        self.next_birthday = f64::INFINITY;
-        self.next_referral = f64::INFINITY;
-        self.next_review = f64::INFINITY;
-        self.grace_until = f64::INFINITY;
-        self.next_winback = f64::INFINITY;
-        self.cashback_cut_at = f64::INFINITY;
+        let d = self.d;
+        let s = &mut self.parts;
+        let cx = &mut cx!(self);
+        d.tiers.on_leave(&mut s.tiers, cx, t);
+        d.membership.on_leave(&mut s.membership, cx, t);
+        d.events.on_leave(&mut s.events, cx, t);
+        d.referral.on_leave(&mut s.referral, cx, t);
+        d.winback.on_leave(&mut s.winback, cx, t);
+        d.cashback.on_leave(&mut s.cashback, cx, t);
         self.update_rates(t);
     }
-
-    fn accrue_member_cost(&mut self, from: f64, to: f64) {
-        let per_day = self.d.costs.per_member_per_month / MONTH_DAYS;
-        let periods = &mut self.tally.periods;
-        let mut total = 0;
-        accrue(
-            from,
-            to,
-            per_day,
-            self.ctx.period_days,
-            self.ctx.periods,
-            |p, c| {
-                periods[p].program_cost_cents += c;
-                total += c;
-            },
-        );
-        self.tally.program_cost_cents += total;
-    }
-
-    fn charge_fee(&mut self, t: f64) {
-        let m = self.d.membership.expect("fees need a membership");
-        self.paying = true;
-        self.tally.fee_revenue_cents += m.fee_cents;
-        let p = self.period(t);
-        self.tally.periods[p].fee_revenue_cents += m.fee_cents;
-        self.next_billing = t + m.billing_days;
-    }
-
-    fn exp_days(&mut self, per_year: f64) -> f64 {
-        if per_year <= 0.0 {
-            return f64::INFINITY;
-        }
-        let e: f64 = Exp1.sample(&mut self.prng);
-        e * YEAR_DAYS / per_year
-    }
-
-    fn cost(&mut self, t: f64, cents: i64, reward: bool) {
-        let p = self.period(t);
-        if reward {
-            self.tally.reward_cost_cents += cents;
-            self.tally.periods[p].reward_cost_cents += cents;
-        } else {
-            self.tally.program_cost_cents += cents;
-            self.tally.periods[p].program_cost_cents += cents;
-        }
-    }
-
-    // ----- timers -----------------------------------------------------------------------
 
     fn next_timer(&self) -> f64 {
         let mut t = self
@@ -1106,16 +950,14 @@ impl<'c, 'a> Timeline<'c, 'a> {
             .as_ref()
             .map_or(f64::INFINITY, Ledger::next_expiry);
         if self.member && self.member_timers {
+            let (d, s) = (self.d, &self.parts);
             t = t
-                .min(self.next_billing)
-                .min(self.next_review)
-                .min(self.grace_until)
-                .min(self.next_review_event)
-                .min(self.next_share)
-                .min(self.next_birthday)
-                .min(self.next_referral)
-                .min(self.next_winback)
-                .min(self.cashback_cut_at)
+                .min(d.membership.next_timer(&s.membership))
+                .min(d.tiers.next_timer(&s.tiers))
+                .min(d.events.next_timer(&s.events))
+                .min(d.referral.next_timer(&s.referral))
+                .min(d.winback.next_timer(&s.winback))
+                .min(d.cashback.next_timer(&s.cashback))
                 .min(self.dip_until)
                 .min(self.reset_dropout_until)
                 .min(self.rewarded_until);
@@ -1145,241 +987,29 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 *until = f64::INFINITY;
             }
         }
-        if self.cashback_cut_at <= t {
-            // The introductory rate ends: deal seekers feel the cut.
-            self.cashback_cut_at = f64::INFINITY;
-            self.dropout_penalty *= self.seg.benefit_cut_dropout;
+        let d = self.d;
+        let s = &mut self.parts;
+        let cx = &mut cx!(self);
+        d.cashback.on_timer(&mut s.cashback, cx, t);
+        if d.membership.on_timer(&mut s.membership, cx, t) == Stay::Leave {
+            self.leave(t);
+            return;
         }
-        if self.next_billing <= t {
-            let m = self.d.membership.expect("billing needs a membership");
-            let keep = if m.decision == JoinDecision::Value {
-                let worth = self.membership_worth_it();
-                worth && (!self.paying || self.prng.random::<f64>() < m.renewal)
-            } else {
-                let p = if self.paying {
-                    m.renewal
-                } else {
-                    m.trial_conversion
-                };
-                self.prng.random::<f64>() < p
-            };
-            if keep {
-                self.charge_fee(t);
-            } else {
-                // A lapsed membership is a benefit cut.
-                self.dropout_penalty *= self.seg.benefit_cut_dropout;
-                self.leave(t);
-                return;
-            }
-        }
-        if self.next_review <= t || self.grace_until <= t {
-            self.review_tier(t);
-        }
-        if self.next_review_event <= t {
-            let r = self.d.events.review.expect("review timer");
-            if Self::under_cap(&mut self.review_cap, r.cap, t) {
-                self.award(t, r.points);
-            }
-            self.next_review_event = t + self.exp_days(r.per_year);
-        }
-        if self.next_share <= t {
-            let r = self.d.events.social_share.expect("share timer");
-            if Self::under_cap(&mut self.share_cap, r.cap, t) {
-                self.award(t, r.points);
-            }
-            self.next_share = t + self.exp_days(r.per_year);
-        }
-        if self.next_birthday <= t {
-            let b = self.d.events.birthday.expect("birthday timer");
-            self.award(t, b.points);
-            self.next_birthday += YEAR_DAYS;
-        }
-        if self.next_referral <= t {
-            self.refer(t);
-            let r = self.d.referral.as_ref().expect("referral timer");
-            self.next_referral = t + self.exp_days(r.per_member_per_year);
-        }
-        if self.next_winback <= t {
-            self.winback(t);
-        }
-        self.update_rates(t);
-    }
-
-    /// Contact a member who has not bought for `after_days`; a still-active one may answer
-    /// with a purchase now.
-    fn winback(&mut self, t: f64) {
-        let w = self.d.winback.expect("win-back timer");
-        self.next_winback = f64::INFINITY;
-        self.tally.winback_contacts += 1;
-        self.cost(t, w.cost_per_contact_cents, false);
-        if self.prng.random::<f64>() < w.response_probability {
-            self.tally.winback_responses += 1;
-            self.award(t, w.bonus_points);
-            if w.bonus_value_cents > 0 {
-                self.cost(t, w.bonus_value_cents, true);
-            }
+        d.tiers.on_timer(&mut s.tiers, cx, t);
+        d.events.on_timer(&mut s.events, cx, t);
+        d.referral.on_timer(&mut s.referral, cx, t);
+        d.winback.on_timer(&mut s.winback, cx, t);
+        if std::mem::take(&mut self.effects.buy_now) {
             // Buy now: the pending purchase budget is spent at once.
             self.e_left = 0.0;
             self.anchor = t;
         }
-    }
-
-    /// Count one occurrence against a per-period cap; false if the cap is reached.
-    fn under_cap(state: &mut (i64, u64), cap: Option<(u64, f64)>, t: f64) -> bool {
-        let Some((max, days)) = cap else {
-            return true;
-        };
-        let window = (t / days).floor() as i64;
-        if state.0 != window {
-            *state = (window, 0);
-        }
-        if state.1 >= max {
-            return false;
-        }
-        state.1 += 1;
-        true
-    }
-
-    fn refer(&mut self, t: f64) {
-        let r = self.d.referral.as_ref().expect("referral");
-        let purchases = self.prng.random::<f64>() < r.first_purchase_probability;
-        let pay = match r.trigger {
-            ReferralTrigger::SignUp => true,
-            ReferralTrigger::FirstPurchase => purchases,
-        };
-        let (rewards, handling) = (
-            r.referrer_reward_cents + r.referee_reward_cents,
-            r.cost_per_referral_cents,
-        );
-        if pay {
-            self.cost(t, rewards, true);
-        }
-        if !purchases && handling > 0 {
-            // A sign-up who never buys still cost the referral handling.
-            let p = self.period(t);
-            self.tally.acquisition_cost_cents += handling;
-            self.tally.periods[p].acquisition_cost_cents += handling;
-        }
-        self.referrals.push((t, purchases));
-    }
-
-    // ----- tiers ------------------------------------------------------------------------
-
-    fn set_tier(&mut self, t: f64, level: Option<usize>) {
-        if level == self.tier {
-            return;
-        }
-        let p = self.period(t);
-        if let Some(old) = self.tier {
-            self.tally.periods[p].tier_delta[old] -= 1;
-        }
-        if let Some(new) = level {
-            self.tally.periods[p].tier_delta[new] += 1;
-            let up = self.tier.is_none_or(|old| new > old);
-            let bonus = self
-                .d
-                .tiers
-                .as_ref()
-                .map_or(0, |t| t.levels[new].upgrade_bonus);
-            if up && bonus > 0 && self.member {
-                self.award(t, bonus);
-            }
-        }
-        // Tier dynamics: a promotion lowers dropout a little, a demotion raises it more
-        // (and is a benefit cut); both for good.
-        if self.member {
-            match (self.tier, level) {
-                (Some(old), Some(new)) if new > old => {
-                    self.dropout_penalty *= self.b.promotion_dropout;
-                }
-                (Some(old), new) if new.is_none_or(|n| n < old) && level.is_some() => {
-                    self.dropout_penalty *= self.b.demotion_dropout * self.seg.benefit_cut_dropout;
-                }
-                _ => {}
-            }
-        }
-        self.tier = level;
         self.update_rates(t);
     }
 
-    fn qualify(&mut self, t: f64, amount: u64) {
-        let Some(tiers) = &self.d.tiers else {
-            return;
-        };
-        self.qual += amount;
-        if tiers.window == TierWindow::Rolling12Months {
-            self.rolling.push_back((t, amount));
-        }
-        let reached = qualifying_level(&tiers.levels, self.qual);
-        if reached > self.tier {
-            self.grace_until = f64::INFINITY;
-            self.set_tier(t, reached);
-        }
-    }
-
-    fn review_tier(&mut self, t: f64) {
-        let tiers = self.d.tiers.as_ref().expect("tier review");
-        let window = tiers.window;
-        if window == TierWindow::Rolling12Months {
-            while let Some(&(when, amount)) = self.rolling.front() {
-                if when <= t - YEAR_DAYS {
-                    self.qual -= amount;
-                    self.rolling.pop_front();
-                } else {
-                    break;
-                }
-            }
-        }
-        let qualifies = qualifying_level(&tiers.levels, self.qual);
-        let grace_over = self.grace_until <= t;
-        if self.next_review <= t {
-            self.next_review = match window {
-                TierWindow::CalendarYear => self.next_review + YEAR_DAYS,
-                TierWindow::Rolling12Months => self.next_review + MONTH_DAYS,
-                TierWindow::Lifetime => f64::INFINITY,
-            };
-        }
-        if qualifies < self.tier && tiers.downgrade != Downgrade::None {
-            if tiers.grace_days > 0.0 && !grace_over {
-                if self.grace_until.is_infinite() {
-                    self.grace_until = t + tiers.grace_days;
-                }
-            } else {
-                self.grace_until = f64::INFINITY;
-                let target = match tiers.downgrade {
-                    Downgrade::OneDown => self.tier.and_then(|l| l.checked_sub(1)),
-                    _ => qualifies,
-                };
-                self.set_tier(t, target.max(qualifies));
-            }
-        } else if grace_over {
-            self.grace_until = f64::INFINITY;
-        }
-        if window == TierWindow::CalendarYear && !grace_over {
-            // A new qualifying year starts.
-            self.qual = 0;
-        }
-    }
-
-    // ----- purchases and points ---------------------------------------------------------
-
-    fn award(&mut self, t: f64, points: u64) {
-        self.award_in(t, self.period(t), points);
-    }
-
-    /// [`Timeline::award`] with the period of `t` already known.
-    fn award_in(&mut self, t: f64, p: usize, points: u64) {
-        if points == 0 {
-            return;
-        }
-        if let Some(l) = self.ledger.as_mut() {
-            l.issue(t, points);
-            self.tally.points_issued += points;
-            self.tally.periods[p].points_issued += points;
-        }
-    }
-
-    fn purchase(&mut self, t: f64, value: f64, repeat: bool) {
+    /// Book an order: revenue, margin, discounts and merchant-paid shipping; then, for a
+    /// member, the parts' reactions.
+    fn purchase(&mut self, t: f64, value: f64, checkout: Checkout) {
         self.last_purchase = t;
         let p = self.period(t);
         let d = self.d;
@@ -1389,12 +1019,11 @@ impl<'c, 'a> Timeline<'c, 'a> {
         let mut shipping = 0;
         if member {
             if let Some(m) = &d.membership {
-                keep *= 1.0 - m.discount;
-                shipping = shipping.max(m.free_shipping_cents);
+                m.price(&mut keep, &mut shipping);
             }
-            if let (Some(tiers), Some(level)) = (&d.tiers, self.tier) {
-                keep *= 1.0 - tiers.levels[level].discount;
-                shipping = shipping.max(tiers.levels[level].free_shipping_cents);
+            if let Some(level) = self.tier_level() {
+                keep *= 1.0 - level.discount;
+                shipping = shipping.max(level.free_shipping_cents);
             }
         }
         let list_cents = to_cents(value);
@@ -1404,7 +1033,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
             list_cents
         };
         let margin = if member {
-            self.member_margin
+            self.effects.member_margin
         } else {
             self.margin
         };
@@ -1417,7 +1046,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
             pt.margin_cents += gross;
             pt.program_cost_cents += shipping;
             tally.orders += 1;
-            tally.repeat_orders += u64::from(repeat);
+            tally.repeat_orders += u64::from(checkout == Checkout::Repeat);
             tally.revenue_cents += paid_cents;
             tally.margin_cents += gross;
             tally.discount_cents += list_cents - paid_cents;
@@ -1425,111 +1054,36 @@ impl<'c, 'a> Timeline<'c, 'a> {
         }
         self.spend_cents += paid_cents;
         self.own_orders += 1;
-        if !member {
-            return;
+        if member {
+            let mut order = Order {
+                checkout,
+                period: p,
+                paid_cents,
+                paid: paid_cents as f64 / 100.0,
+                earn_multiplier: self.tier_level().map_or(1.0, |l| l.earn_multiplier),
+                extra_earn_rate: d.membership.map_or(0.0, |m| m.extra_earn_rate),
+                points_earned: 0,
+                rewarded: false,
+            };
+            self.member_purchase(t, &mut order);
         }
-        if let Some(w) = d.winback {
-            self.next_winback = t + w.after_days;
-        }
-        if let Some(l) = self.ledger.as_mut() {
+    }
+
+    /// The parts' reactions to a member's order, in choreography order.
+    fn member_purchase(&mut self, t: f64, o: &mut Order) {
+        let d = self.d;
+        let s = &mut self.parts;
+        let cx = &mut cx!(self);
+        d.winback.on_purchase(&mut s.winback, cx, t, o);
+        if let Some(l) = cx.ledger.as_mut() {
             l.touch(t);
         }
-        let paid = paid_cents as f64 / 100.0;
-        let mut rewarded = false;
-
-        // Store credit: use what is there, then earn on this order.
-        if let Some(cb) = d.cashback {
-            let available = self.ledger.as_ref().map_or(0, |l| l.available(t));
-            if available > 0
-                && (cb.use_probability >= 1.0 || self.prng.random::<f64>() < cb.use_probability)
-            {
-                let used = available.min(paid_cents.max(0) as u64);
-                if used > 0 {
-                    self.redeem(t, used, used as i64, false);
-                }
-            }
-            let credit = (paid_cents as f64 * cb.rate_at(t) + 1e-9).floor() as u64;
-            self.award(t, credit);
-        }
-
-        // Points on the purchase.
-        if let Some(earn) = &d.earn {
-            // Close the goal-gradient interval that ends with this purchase.
-            if let Some((start, bucket)) = self.points_interval.take() {
-                if let Some(b) = self.tally.progress.get_mut(bucket) {
-                    b.0 += round_half_away((t - start) * 1000.0) as u64;
-                    b.1 += 1;
-                }
-            }
-            let tier_mult = match (&d.tiers, self.tier) {
-                (Some(tiers), Some(level)) => tiers.levels[level].earn_multiplier,
-                _ => 1.0,
-            };
-            let extra = d.membership.map_or(0.0, |m| m.extra_earn_rate);
-            let mut pts = purchase_points(earn, self.member_mix, paid, t, tier_mult, extra);
-            if let Some((max, days)) = earn.cap {
-                let window = (t / days).floor() as i64;
-                if self.cap_window.0 != window {
-                    self.cap_window = (window, 0);
-                }
-                pts = pts.min(max.saturating_sub(self.cap_window.1));
-                self.cap_window.1 += pts;
-            }
-            self.award_in(t, p, pts);
-            if let Some(tiers) = &d.tiers {
-                if tiers.metric == TierMetric::Points {
-                    self.qualify(t, pts);
-                }
-            }
-        }
-        if let Some(tiers) = &d.tiers {
-            match tiers.metric {
-                TierMetric::Spend => self.qualify(t, paid_cents.max(0) as u64),
-                TierMetric::Orders => self.qualify(t, 1),
-                TierMetric::Points => {}
-            }
-        }
-
-        // Redemption: while the balance allows and the member chooses to.
-        if let Some(r) = &d.redemption {
-            while let Some(ledger) = self.ledger.as_ref() {
-                let available = ledger.available(t);
-                let (points, cost) = if let Some((per_point, step)) = r.cash {
-                    if available < r.min_balance.max(step) {
-                        break;
-                    }
-                    let pts = available / step * step;
-                    (pts, (pts as f64 * per_point).round() as i64)
-                } else {
-                    match affordable(r, available) {
-                        Some(w) => (w.points, w.cost_cents),
-                        None => break,
-                    }
-                };
-                if r.probability < 1.0 && self.prng.random::<f64>() >= r.probability {
-                    break;
-                }
-                self.redeem_in(t, p, points, cost, true);
-                rewarded = true;
-            }
-        }
-
-        // Punch card (the checkout that hands out the card may earn no stamp).
-        let handed_out_now = !repeat && !pc_stamps_joining(d);
-        if let Some(pc) = d.punch_card.filter(|_| !handed_out_now) {
-            if paid >= pc.min_purchase {
-                self.stamps += 1;
-                if pc.fraud_rate > 0.0 && self.prng.random::<f64>() < pc.fraud_rate {
-                    self.stamps += 1;
-                    self.fraud_stamps += 1;
-                }
-                self.card.push((t, self.stamps.min(pc.stamps)));
-                while self.stamps >= pc.stamps {
-                    self.complete_card(p);
-                    rewarded = true;
-                }
-            }
-        }
+        d.cashback.on_purchase(&mut s.cashback, cx, t, o);
+        d.earn.on_purchase(&mut s.earn, cx, t, o);
+        d.tiers.on_purchase(&mut s.tiers, cx, t, o);
+        d.redemption.on_purchase(&mut (), cx, t, o);
+        d.punch_card.on_purchase(&mut s.punch_card, cx, t, o);
+        let rewarded = o.rewarded;
         if rewarded && self.reward_effects {
             let b = self.b;
             if b.reset_dip != 1.0 && b.reset_dip_days > 0.0 {
@@ -1543,65 +1097,35 @@ impl<'c, 'a> Timeline<'c, 'a> {
             }
         }
         if d.earn.is_some() && !self.tally.progress.is_empty() && d.punch_card.is_none() {
+            // Open the goal-gradient interval that the next purchase closes.
             let bucket = ((self.reward_progress() * POINTS_PROGRESS_BUCKETS as f64) as usize)
                 .min(POINTS_PROGRESS_BUCKETS - 1);
-            self.points_interval = Some((t, bucket));
+            self.parts.earn.interval = Some((t, bucket));
         }
-        // Multipliers move after a purchase only through progress or a reward's effects
-        // (tier changes and joins update them where they happen).
-        if self.progress_effects || (rewarded && self.reward_effects) {
+        // Multipliers move after a purchase only through progress, a reward's effects or
+        // a tier change.
+        if self.progress_effects || (rewarded && self.reward_effects) || self.effects.rates_changed
+        {
             self.update_rates(t);
         }
     }
 
-    /// A full punch card: reward cost, fraud's share, the goal-gradient intervals of the
-    /// card, and a new card with its bonus stamps.
-    fn complete_card(&mut self, p: usize) {
-        let pc = self.d.punch_card.expect("punch card");
-        self.stamps -= pc.stamps - pc.bonus_stamps;
-        self.tally.cards_completed += 1;
-        self.tally.rewards_redeemed += 1;
-        self.tally.reward_cost_cents += pc.reward_cost_cents;
-        self.tally.periods[p].reward_cost_cents += pc.reward_cost_cents;
-        if !self.completed_any {
-            self.completed_any = true;
-            self.tally.card_completers += 1;
-        }
-        if self.fraud_stamps > 0 {
-            // Fraud's share of this reward: its stamps over the stamps earned.
-            let earned = pc.stamps - pc.bonus_stamps;
-            let f = self.fraud_stamps.min(earned);
-            self.fraud_stamps -= f;
-            self.tally.fraud_cost_cents += pc.reward_cost_cents * i64::from(f) / i64::from(earned);
-        }
-        // Inter-purchase time by stamp number, over completed cards only (every stamp
-        // number then has the same customers: the within-card view of Kivetz et al.).
-        for w in self.card.windows(2) {
-            let (start, stamp) = w[0];
-            if let Some(b) = self.tally.progress.get_mut(stamp as usize) {
-                b.0 += round_half_away((w[1].0 - start) * 1000.0) as u64;
-                b.1 += 1;
-            }
-        }
-        self.card.clear();
-    }
-
-    /// Spend `points` from the ledger at merchant cost `cost_cents`.
-    fn redeem(&mut self, t: f64, points: u64, cost_cents: i64, reward: bool) {
-        self.redeem_in(t, self.period(t), points, cost_cents, reward);
-    }
-
-    /// [`Timeline::redeem`] with the period of `t` already known.
-    fn redeem_in(&mut self, t: f64, p: usize, points: u64, cost_cents: i64, reward: bool) {
-        if let Some(l) = self.ledger.as_mut() {
-            l.spend(t, points);
-        }
-        let tally = &mut *self.tally;
-        tally.points_redeemed += points;
-        tally.periods[p].points_redeemed += points;
-        tally.reward_cost_cents += cost_cents;
-        tally.periods[p].reward_cost_cents += cost_cents;
-        tally.rewards_redeemed += u64::from(reward);
+    fn accrue_member_cost(&mut self, from: f64, to: f64) {
+        let per_day = self.d.costs.per_member_per_month / MONTH_DAYS;
+        let periods = &mut self.tally.periods;
+        let mut total = 0;
+        accrue(
+            from,
+            to,
+            per_day,
+            self.ctx.period_days,
+            self.ctx.periods,
+            |p, c| {
+                periods[p].program_cost_cents += c;
+                total += c;
+            },
+        );
+        self.tally.program_cost_cents += total;
     }
 
     fn churn(&mut self, t: f64) {
@@ -1610,15 +1134,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
         self.tally.churned += 1;
         let p = self.period(t);
         self.tally.periods[p].churned += 1;
-        if let (true, Some(w)) = (self.member, self.d.winback) {
-            // The merchant cannot tell a lapsed customer from a departed one: the contact
-            // is made (and paid for) all the same, and goes unanswered.
-            let contact = self.last_purchase + w.after_days;
-            if contact < self.ctx.horizon {
-                self.tally.winback_contacts += 1;
-                self.cost(contact, w.cost_per_contact_cents, false);
-            }
-        }
+        let d = self.d;
+        let s = &mut self.parts;
+        d.winback.on_churn(&mut s.winback, &mut cx!(self), t);
         self.leave(t);
         // Points stay on the books after a customer drops out, until they expire.
         let horizon = self.ctx.horizon;
