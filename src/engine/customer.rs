@@ -146,16 +146,19 @@ impl<'a> Context<'a> {
     /// Add the costs that do not depend on customers (launch, platform) to a replicate's
     /// tally of design `d`.
     pub fn add_fixed_costs(&self, d: usize, tally: &mut Tally) {
-        let costs = &self.scenario.designs[d].costs;
+        let design = &self.scenario.designs[d];
+        let costs = &design.costs;
+        // Nothing is spent on the program before it launches.
+        let start = design.start_day;
         if costs.launch_cents > 0 {
             tally.program_cost_cents += costs.launch_cents;
-            tally.periods[0].program_cost_cents += costs.launch_cents;
+            tally.periods[self.period_of(start)].program_cost_cents += costs.launch_cents;
         }
         let per_day = costs.platform_per_month_cents as f64 / MONTH_DAYS;
         let periods = &mut tally.periods;
         let mut total = 0;
         accrue(
-            0.0,
+            start,
             self.horizon,
             per_day,
             self.period_days,
@@ -187,6 +190,10 @@ impl<'a> Context<'a> {
                     .expect("extra customers need acquisition");
                 let mut brng = stream(seed, replicate, id, Purpose::Behaviour);
                 let arrival = brng.random::<f64>() * self.horizon;
+                if arrival < design.start_day {
+                    // The program cannot attract anyone before it exists.
+                    continue;
+                }
                 let segment = if acq.segment_cumulative.is_empty() {
                     self.population.random_segment(&mut brng)
                 } else {
@@ -809,14 +816,19 @@ impl<'c, 'a> Timeline<'c, 'a> {
         }
         // First purchase on arrival; the customer may join the program at this checkout.
         // Base customers (issue 14) bought before day 0: their next checkout is a repeat.
+        // Before the design's launch (`start_day`) nobody joins: the first checkout on or
+        // after it is the customer's first chance, as a new customer's opening order is.
+        let launched = self.d.start_day <= 0.0 || t0 >= self.d.start_day;
         if self.c.opening_purchase {
             let value = self.c.spend.draw(&mut self.brng);
-            self.consider_joining(t0, Chance::First);
+            if launched {
+                self.consider_joining(t0, Chance::First);
+            }
             self.purchase(t0, value, Checkout::First);
         }
         // A base customer meets the program at their first checkout after launch: that is
         // their first chance to join, as a new customer's opening order is.
-        let mut base_first_checkout = !self.c.opening_purchase;
+        let mut base_first_checkout = !self.c.opening_purchase || !launched;
 
         loop {
             // A new hazard budget for the next repeat purchase, from the last purchase.
@@ -842,8 +854,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 break;
             }
             let value = self.c.spend.draw(&mut self.brng) * self.mult.order_value;
-            let first_checkout = std::mem::take(&mut base_first_checkout);
+            let first_checkout = base_first_checkout && t >= self.d.start_day;
             if first_checkout {
+                base_first_checkout = false;
                 self.consider_joining(t, Chance::First);
             }
             self.purchase(t, value, Checkout::Repeat);
@@ -858,7 +871,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                     break;
                 }
             }
-            if !self.member && !first_checkout {
+            if !self.member && !first_checkout && !base_first_checkout {
                 self.consider_joining(t, Chance::Later);
             }
         }

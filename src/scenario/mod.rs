@@ -585,7 +585,14 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
         }
         let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
         let cats: Vec<String> = categories.iter().map(|c| c.name.clone()).collect();
-        designs.push(design::validate(&ck, i, d, &names, &cats)?);
+        designs.push(design::validate(
+            &ck,
+            i,
+            d,
+            &names,
+            &cats,
+            raw.horizon_days.0,
+        )?);
         check_earn_scale(&ck, i, designs.last().expect("just pushed"), &segments)?;
     }
     let control = designs

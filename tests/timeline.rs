@@ -1,0 +1,49 @@
+//! Issue 17: the program over time. A design's `start_day` delays enrolment, earning and
+//! program costs; before it the design's books equal the control's to the cent.
+
+use crate::programs::with_designs;
+use crate::util::{run, scenario};
+
+/// A points design with launch and platform costs that launches on day 183 of 365.
+const LATE: &str = "[[designs]]\nname = \"late\"\nkind = \"points\"\nstart_day = 183\ncosts = { launch = 5000.0, platform_per_month = 300.0 }\nearn = { per_currency_unit = 1.0 }\nredemption = { rewards = [ { name = \"r\", points = 100, face_value = 5.0 } ] }\n";
+
+#[test]
+fn before_start_day_the_design_books_equal_the_control() {
+    let res = run(&scenario(&with_designs(LATE, 2000, 3, 365)));
+    // Months of 30.44 days: day 183 falls in period 6, so periods 0..=5 are pre-launch.
+    for r in &res.tallies {
+        let (c, d) = (&r[0], &r[1]);
+        for p in 0..6 {
+            let (cp, dp) = (&c.periods[p], &d.periods[p]);
+            assert_eq!(cp.orders, dp.orders, "period {p}");
+            assert_eq!(cp.revenue_cents, dp.revenue_cents, "period {p}");
+            assert_eq!(cp.margin_cents, dp.margin_cents, "period {p}");
+            assert_eq!(cp.churned, dp.churned, "period {p}");
+            assert_eq!(dp.members_joined, 0, "period {p}");
+            assert_eq!(dp.points_issued, 0, "period {p}");
+            assert_eq!(dp.program_cost_cents, 0, "period {p}");
+            assert_eq!(dp.reward_cost_cents, 0, "period {p}");
+        }
+        // After launch the program acts: members join (base customers at their first
+        // checkout after launch too), points are issued, the launch cost lands on day 183.
+        let joined: u64 = d.periods[6..].iter().map(|p| p.members_joined).sum();
+        assert!(joined > 500, "joined after launch: {joined}");
+        assert!(d.periods[6].program_cost_cents >= 500_000);
+        assert!(d.periods[6..].iter().all(|p| p.points_issued > 0));
+        // Platform cost for the 182 days left, not the whole year: 300 x 12 x 182/365.25.
+        let platform = d.program_cost_cents - 500_000;
+        assert!((platform - 179_384).abs() <= 12, "platform cost {platform}");
+    }
+}
+
+#[test]
+fn start_day_zero_is_the_default() {
+    let early = LATE.replace("start_day = 183", "start_day = 0");
+    let none = LATE.replace("start_day = 183\n", "");
+    let a = run(&scenario(&with_designs(&early, 300, 2, 200)));
+    let b = run(&scenario(&with_designs(&none, 300, 2, 200)));
+    for (x, y) in a.tallies.iter().zip(&b.tallies) {
+        assert_eq!(x[1].net_profit_cents(), y[1].net_profit_cents());
+        assert_eq!(x[1].points_issued, y[1].points_issued);
+    }
+}
