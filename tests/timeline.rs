@@ -47,3 +47,31 @@ fn start_day_zero_is_the_default() {
         assert_eq!(x[1].points_issued, y[1].points_issued);
     }
 }
+
+/// A points design with review points so frequent they pay for most rewards, and a strong
+/// post-reward dropout so the effect is visible.
+fn reviews(after_event_points: bool) -> String {
+    format!("[[designs]]\nname = \"reviews\"\nkind = \"points\"\nearn = {{ per_currency_unit = 1.0 }}\nevents = {{ review = {{ per_year = 12.0, points = 100 }} }}\nredemption = {{ rewards = [ {{ name = \"r\", points = 100, face_value = 5.0 }} ] }}\nbehaviour = {{ post_reward = {{ dropout = 3.0, dropout_days = 60, dip = 1.0, rewarded_lift = 1.0, after_event_points = {after_event_points} }} }}\n")
+}
+
+#[test]
+fn event_bonus_rewards_do_not_trigger_the_post_reward_reset_by_default() {
+    // Same customers and draws; only whether review-funded rewards start the reset differs.
+    // With it, dropout x3 for 60 days after most rewards: fewer customers stay active.
+    let active = |flag: bool| {
+        let res = run(&scenario(&with_designs(&reviews(flag), 3000, 4, 365)));
+        let v: Vec<f64> = res
+            .tallies
+            .iter()
+            .map(|r| r[1].churned as f64 / r[1].customers() as f64)
+            .collect();
+        v.iter().sum::<f64>() / v.len() as f64
+    };
+    let (default, old) = (active(false), active(true));
+    // Churn shares are ~0.3-0.5 with binomial SE ~ sqrt(0.25 / 12000) ~ 0.005 per arm, and
+    // the arms are paired; the reset after review-funded rewards adds far more than 4 SE.
+    assert!(
+        old - default > 0.02,
+        "churn share: default {default}, old {old}"
+    );
+}

@@ -540,6 +540,9 @@ struct Timeline<'c, 'a> {
     ledger: Option<Ledger>,
     /// Every part's state.
     parts: States,
+    /// Purchase points not yet spent on a reward: a reward they pay for was reached
+    /// through purchase effort (the post-reward effects need that, see `reward_effort`).
+    effort_points: u64,
     // Own results, for the causal accounting.
     spend_cents: i64,
     own_orders: u64,
@@ -621,6 +624,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 .has_ledger()
                 .then(|| Ledger::new(d.expiry, d.pending_days)),
             parts: States::default(),
+            effort_points: 0,
             spend_cents: 0,
             own_orders: 0,
             control_spend: 0,
@@ -1067,6 +1071,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
     /// The parts' reactions to a member's order, in choreography order.
     fn member_purchase(&mut self, t: f64, o: &mut Order) {
         let d = self.d;
+        let redeemed_before = self.tally.points_redeemed;
         let s = &mut self.parts;
         let cx = &mut cx!(self);
         d.winback.on_purchase(&mut s.winback, cx, t, o);
@@ -1079,7 +1084,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
         d.redemption.on_purchase(&mut (), cx, t, o);
         d.punch_card.on_purchase(&mut s.punch_card, cx, t, o);
         let rewarded = o.rewarded;
-        if rewarded && self.reward_effects {
+        let spent = self.tally.points_redeemed - redeemed_before;
+        self.effort_points += o.points_earned;
+        if rewarded && self.reward_effects && self.reward_effort(spent) {
             let b = self.b;
             if b.reset_dip != 1.0 && b.reset_dip_days > 0.0 {
                 self.dip_until = t + b.reset_dip_days;
@@ -1103,6 +1110,21 @@ impl<'c, 'a> Timeline<'c, 'a> {
         {
             self.update_rates(t);
         }
+    }
+
+    /// Whether a reward that spent `spent` points was a goal reached through purchase
+    /// effort: the purchase points not yet spent pay for it. Post-reward effects follow only such goals
+    /// (Kivetz et al. 2006); event-bonus points (reviews, shares, sign-up) paying for a
+    /// reward do not count, unless `post_reward.after_event_points = true`. Designs
+    /// without events: always (their only non-purchase points, tier and win-back bonuses,
+    /// come after purchases anyway).
+    fn reward_effort(&mut self, spent: u64) -> bool {
+        if !self.d.events.any() || self.b.after_event_points {
+            return true;
+        }
+        let effort = self.effort_points >= spent;
+        self.effort_points = self.effort_points.saturating_sub(spent);
+        effort
     }
 
     fn accrue_member_cost(&mut self, from: f64, to: f64) {
