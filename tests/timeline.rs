@@ -75,3 +75,25 @@ fn event_bonus_rewards_do_not_trigger_the_post_reward_reset_by_default() {
         "churn share: default {default}, old {old}"
     );
 }
+
+#[test]
+fn returned_orders_refund_revenue_and_earn_no_points() {
+    // 20% of every segment's orders come back: revenue and points issued fall by ~20%
+    // against the same customers (same behaviour stream) without returns.
+    let design = "[[designs]]\nname = \"p\"\nkind = \"points\"\nbehaviour = { model = \"fixed-lift\" }\nearn = { per_currency_unit = 1.0 }\nredemption = { probability = 0.0, rewards = [ { name = \"r\", points = 100, face_value = 5.0 } ] }\n";
+    let base = with_designs(design, 3000, 2, 365);
+    let with = base
+        .replace("margin = 0.4\n", "margin = 0.4\nreturn_rate = 0.2\n")
+        .replace("margin = 0.3\n", "margin = 0.3\nreturn_rate = 0.2\n");
+    let (a, b) = (run(&scenario(&base)), run(&scenario(&with)));
+    for (x, y) in a.tallies.iter().zip(&b.tallies) {
+        assert_eq!(x[0].orders, y[0].orders, "returns do not change buying");
+        for d in 0..2 {
+            let kept = y[d].revenue_cents as f64 / x[d].revenue_cents as f64;
+            // ~15k orders: SE of the kept share ~ sqrt(0.16 / 15000) x spend CV ~ 0.005.
+            assert!((kept - 0.8).abs() < 0.025, "design {d}: kept {kept}");
+        }
+        let pts = y[1].points_issued as f64 / x[1].points_issued as f64;
+        assert!((pts - 0.8).abs() < 0.025, "points kept {pts}");
+    }
+}

@@ -225,7 +225,9 @@ impl<'a> Context<'a> {
         let (customer, brng) = super::draw_customer(seed, sc, &self.population, replicate, id);
         let prng = stream(seed, replicate, id, Purpose::Program);
         // The control runs first: its spend is every other design's counterfactual.
-        let control_spend = self.run_control(&customer, brng.clone(), &mut tallies[sc.control]);
+        let returns = stream(seed, replicate, id, Purpose::Returns);
+        let control_spend =
+            self.run_control(&customer, brng.clone(), returns, &mut tallies[sc.control]);
         for (d, tally) in tallies.iter_mut().enumerate() {
             if d == sc.control {
                 continue;
@@ -263,9 +265,16 @@ impl<'a> Context<'a> {
     /// plain loop because it is half of every run. It does exactly the same arithmetic in
     /// the same order (the neutral-design tests check the two agree to the bit); returns
     /// the customer's spend in cents.
-    fn run_control(&self, c: &Customer, mut rng: Xoshiro256PlusPlus, tally: &mut Tally) -> i64 {
+    fn run_control(
+        &self,
+        c: &Customer,
+        mut rng: Xoshiro256PlusPlus,
+        mut returns: Xoshiro256PlusPlus,
+        tally: &mut Tally,
+    ) -> i64 {
         let horizon = self.horizon;
         let margin = self.blended_margin[c.segment];
+        let return_rate = self.scenario.population.segments[c.segment].return_rate;
         if c.acquired {
             let p = self.period_of(c.arrival);
             let cac = self
@@ -284,7 +293,12 @@ impl<'a> Context<'a> {
         let mut spend = 0i64;
         let mut orders = 0u64;
         let mut order = |tally: &mut Tally, t: f64, value: f64, repeat: bool| {
-            let cents = to_cents(value);
+            // A returned order is refunded in full: it counts as an order, earns nothing.
+            let cents = if returned(return_rate, &mut returns) {
+                0
+            } else {
+                to_cents(value)
+            };
             let gross = round_half_away(cents as f64 - cents as f64 * (1.0 - margin));
             let pt = &mut tally.periods[self.period_of(t)];
             pt.orders += 1;
@@ -399,6 +413,7 @@ impl<'a> Context<'a> {
         tally: &mut Tally,
     ) -> i64 {
         let mut tl = Timeline::new(self, design, c, brng, prng, tally);
+        tl.returns = stream(self.scenario.seed, replicate, key, Purpose::Returns);
         tl.control_spend = control_spend;
         tl.cac = cac;
         tl.run();
@@ -444,6 +459,13 @@ impl<'a> Context<'a> {
         }
         spend
     }
+}
+
+/// Whether an order of a segment with `rate` returns is returned (no draw for a zero rate,
+/// so scenarios without returns keep their streams and bytes).
+#[inline]
+fn returned(rate: f64, rng: &mut Xoshiro256PlusPlus) -> bool {
+    rate > 0.0 && rng.random::<f64>() < rate
 }
 
 /// Number of goal-gradient buckets a design's tally keeps: stamp numbers for a punch card,
@@ -543,6 +565,8 @@ struct Timeline<'c, 'a> {
     /// Purchase points not yet spent on a reward: a reward they pay for was reached
     /// through purchase effort (the post-reward effects need that, see `reward_effort`).
     effort_points: u64,
+    /// Whether each order is returned (the returns stream, shared with the control).
+    returns: Xoshiro256PlusPlus,
     // Own results, for the causal accounting.
     spend_cents: i64,
     own_orders: u64,
@@ -625,6 +649,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 .then(|| Ledger::new(d.expiry, d.pending_days)),
             parts: States::default(),
             effort_points: 0,
+            returns: stream(0, 0, 0, Purpose::Returns),
             spend_cents: 0,
             own_orders: 0,
             control_spend: 0,
@@ -1025,8 +1050,10 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 shipping = shipping.max(level.free_shipping_cents);
             }
         }
-        let list_cents = to_cents(value);
-        let paid_cents = if keep < 1.0 {
+        // A returned order is refunded in full and the program never sees it.
+        let is_returned = returned(self.seg.return_rate, &mut self.returns);
+        let list_cents = if is_returned { 0 } else { to_cents(value) };
+        let paid_cents = if keep < 1.0 && !is_returned {
             to_cents(value * keep)
         } else {
             list_cents
@@ -1053,7 +1080,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
         }
         self.spend_cents += paid_cents;
         self.own_orders += 1;
-        if member {
+        if member && !is_returned {
             let mut order = Order {
                 checkout,
                 period: p,

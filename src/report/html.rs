@@ -93,6 +93,15 @@ fn model_text(sc: &Scenario) -> String {
             SpendModel::LogNormal { mean, cv } => format!("log-normal spend, mean {mean}, cv {cv}"),
             SpendModel::Fixed { value } => format!("fixed order value {value}"),
         };
+        // Issue 17: returns only when set, so reports without them keep their bytes.
+        let spend = if seg.return_rate > 0.0 {
+            format!(
+                "{spend}; {:.1}% of orders returned and refunded, earning no points (return_rate)",
+                100.0 * seg.return_rate
+            )
+        } else {
+            spend
+        };
         let _ = write!(
             s,
             "<li><b>{}</b> ({:.0}% of customers, margin {:.0}%): {purchase}; {spend}.</li>",
