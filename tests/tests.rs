@@ -34,3 +34,5 @@ mod base;
 mod uncertainty;
 // Issue 19: optimising a design (CMA-ES), constraints, re-evaluation, sharding.
 mod optimise;
+// Issue 17: the program over time (start_day), returns and clawback.
+mod timeline;

@@ -187,16 +187,19 @@ impl<'a> Context<'a> {
     /// Add the costs that do not depend on customers (launch, platform) to a replicate's
     /// tally of design `d`.
     pub fn add_fixed_costs(&self, d: usize, tally: &mut Tally) {
-        let costs = &self.scenario.designs[d].costs;
+        let design = &self.scenario.designs[d];
+        let costs = &design.costs;
+        // Nothing is spent on the program before it launches.
+        let start = design.start_day;
         if costs.launch_cents > 0 {
             tally.program_cost_cents += costs.launch_cents;
-            tally.periods[0].program_cost_cents += costs.launch_cents;
+            tally.periods[self.period_of(start)].program_cost_cents += costs.launch_cents;
         }
         let per_day = costs.platform_per_month_cents as f64 / MONTH_DAYS;
         let periods = &mut tally.periods;
         let mut total = 0;
         accrue(
-            0.0,
+            start,
             self.horizon,
             per_day,
             self.period_days,
@@ -228,6 +231,10 @@ impl<'a> Context<'a> {
                     .expect("extra customers need acquisition");
                 let mut brng = stream(seed, replicate, id, Purpose::Behaviour);
                 let arrival = brng.random::<f64>() * self.horizon;
+                if arrival < design.start_day {
+                    // The program cannot attract anyone before it exists.
+                    continue;
+                }
                 let segment = if acq.segment_cumulative.is_empty() {
                     self.population.random_segment(&mut brng)
                 } else {
@@ -252,7 +259,9 @@ impl<'a> Context<'a> {
         let (customer, brng) = super::draw_customer(seed, sc, &self.population, replicate, id);
         let prng = stream(seed, replicate, id, Purpose::Program);
         // The control runs first: its spend is every other design's counterfactual.
-        let control_spend = self.run_control(&customer, brng.clone(), &mut tallies[sc.control]);
+        let returns = stream(seed, replicate, id, Purpose::Returns);
+        let control_spend =
+            self.run_control(&customer, brng.clone(), returns, &mut tallies[sc.control]);
         for (d, tally) in tallies.iter_mut().enumerate() {
             if d == sc.control {
                 continue;
@@ -282,9 +291,16 @@ impl<'a> Context<'a> {
     /// plain loop because it is half of every run. It does exactly the same arithmetic in
     /// the same order (the neutral-design tests check the two agree to the bit); returns
     /// the customer's spend in cents.
-    fn run_control(&self, c: &Customer, mut rng: Xoshiro256PlusPlus, tally: &mut Tally) -> i64 {
+    fn run_control(
+        &self,
+        c: &Customer,
+        mut rng: Xoshiro256PlusPlus,
+        mut returns: Xoshiro256PlusPlus,
+        tally: &mut Tally,
+    ) -> i64 {
         let horizon = self.horizon;
         let margin = self.blended_margin[c.segment];
+        let return_rate = self.scenario.population.segments[c.segment].return_rate;
         if c.acquired {
             let p = self.period_of(c.arrival);
             let cac = self
@@ -303,7 +319,12 @@ impl<'a> Context<'a> {
         let mut spend = 0i64;
         let mut orders = 0u64;
         let mut order = |tally: &mut Tally, t: f64, value: f64, repeat: bool| {
-            let cents = to_cents(value);
+            // A returned order is refunded in full: it counts as an order, earns nothing.
+            let cents = if returned(return_rate, &mut returns) {
+                0
+            } else {
+                to_cents(value)
+            };
             let gross = round_half_away(cents as f64 - cents as f64 * (1.0 - margin));
             let pt = &mut tally.periods[self.period_of(t)];
             pt.orders += 1;
@@ -416,6 +437,7 @@ impl<'a> Context<'a> {
             control_spend,
         } = run;
         let mut tl = Timeline::new(self, design, c, brng, prng, tally);
+        tl.returns = stream(self.scenario.seed, replicate, key, Purpose::Returns);
         tl.control_spend = control_spend;
         tl.cac = cac;
         tl.run();
@@ -455,6 +477,13 @@ impl<'a> Context<'a> {
         }
         spend
     }
+}
+
+/// Whether an order of a segment with `rate` returns is returned (no draw for a zero rate,
+/// so scenarios without returns keep their streams and bytes).
+#[inline]
+fn returned(rate: f64, rng: &mut Xoshiro256PlusPlus) -> bool {
+    rate > 0.0 && rng.random::<f64>() < rate
 }
 
 /// Number of goal-gradient buckets a design's tally keeps: stamp numbers for a punch card,
@@ -551,6 +580,11 @@ struct Timeline<'c, 'a> {
     ledger: Option<Ledger>,
     /// Every part's state.
     parts: States,
+    /// Purchase points not yet spent on a reward: a reward they pay for was reached
+    /// through purchase effort (the post-reward effects need that, see `reward_effort`).
+    effort_points: u64,
+    /// Whether each order is returned (the returns stream, shared with the control).
+    returns: Xoshiro256PlusPlus,
     // Own results, for the causal accounting.
     spend_cents: i64,
     own_orders: u64,
@@ -632,6 +666,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 .has_ledger()
                 .then(|| Ledger::new(d.expiry, d.pending_days)),
             parts: States::default(),
+            effort_points: 0,
+            returns: stream(0, 0, 0, Purpose::Returns),
             spend_cents: 0,
             own_orders: 0,
             control_spend: 0,
@@ -827,14 +863,19 @@ impl<'c, 'a> Timeline<'c, 'a> {
         }
         // First purchase on arrival; the customer may join the program at this checkout.
         // Base customers (issue 14) bought before day 0: their next checkout is a repeat.
+        // Before the design's launch (`start_day`) nobody joins: the first checkout on or
+        // after it is the customer's first chance, as a new customer's opening order is.
+        let launched = self.d.start_day <= 0.0 || t0 >= self.d.start_day;
         if self.c.opening_purchase {
             let value = self.c.spend.draw(&mut self.brng);
-            self.consider_joining(t0, Chance::First);
+            if launched {
+                self.consider_joining(t0, Chance::First);
+            }
             self.purchase(t0, value, Checkout::First);
         }
         // A base customer meets the program at their first checkout after launch: that is
         // their first chance to join, as a new customer's opening order is.
-        let mut base_first_checkout = !self.c.opening_purchase;
+        let mut base_first_checkout = !self.c.opening_purchase || !launched;
 
         loop {
             // A new hazard budget for the next repeat purchase, from the last purchase.
@@ -860,8 +901,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 break;
             }
             let value = self.c.spend.draw(&mut self.brng) * self.mult.order_value;
-            let first_checkout = std::mem::take(&mut base_first_checkout);
+            let first_checkout = base_first_checkout && t >= self.d.start_day;
             if first_checkout {
+                base_first_checkout = false;
                 self.consider_joining(t, Chance::First);
             }
             self.purchase(t, value, Checkout::Repeat);
@@ -876,7 +918,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                     break;
                 }
             }
-            if !self.member && !first_checkout {
+            if !self.member && !first_checkout && !base_first_checkout {
                 self.consider_joining(t, Chance::Later);
             }
         }
@@ -1026,8 +1068,10 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 shipping = shipping.max(level.free_shipping_cents);
             }
         }
-        let list_cents = to_cents(value);
-        let paid_cents = if keep < 1.0 {
+        // A returned order is refunded in full and the program never sees it.
+        let is_returned = returned(self.seg.return_rate, &mut self.returns);
+        let list_cents = if is_returned { 0 } else { to_cents(value) };
+        let paid_cents = if keep < 1.0 && !is_returned {
             to_cents(value * keep)
         } else {
             list_cents
@@ -1054,7 +1098,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
         }
         self.spend_cents += paid_cents;
         self.own_orders += 1;
-        if member {
+        if member && !is_returned {
             let mut order = Order {
                 checkout,
                 period: p,
@@ -1072,6 +1116,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
     /// The parts' reactions to a member's order, in choreography order.
     fn member_purchase(&mut self, t: f64, o: &mut Order) {
         let d = self.d;
+        let redeemed_before = self.tally.points_redeemed;
         let s = &mut self.parts;
         let cx = &mut cx!(self);
         d.winback.on_purchase(&mut s.winback, cx, t, o);
@@ -1084,7 +1129,9 @@ impl<'c, 'a> Timeline<'c, 'a> {
         d.redemption.on_purchase(&mut (), cx, t, o);
         d.punch_card.on_purchase(&mut s.punch_card, cx, t, o);
         let rewarded = o.rewarded;
-        if rewarded && self.reward_effects {
+        let spent = self.tally.points_redeemed - redeemed_before;
+        self.effort_points += o.points_earned;
+        if rewarded && self.reward_effects && self.reward_effort(spent) {
             let b = self.b;
             if b.reset_dip != 1.0 && b.reset_dip_days > 0.0 {
                 self.dip_until = t + b.reset_dip_days;
@@ -1108,6 +1155,21 @@ impl<'c, 'a> Timeline<'c, 'a> {
         {
             self.update_rates(t);
         }
+    }
+
+    /// Whether a reward that spent `spent` points was a goal reached through purchase
+    /// effort: the purchase points not yet spent pay for it. Post-reward effects follow only such goals
+    /// (Kivetz et al. 2006); event-bonus points (reviews, shares, sign-up) paying for a
+    /// reward do not count, unless `post_reward.after_event_points = true`. Designs
+    /// without events: always (their only non-purchase points, tier and win-back bonuses,
+    /// come after purchases anyway).
+    fn reward_effort(&mut self, spent: u64) -> bool {
+        if !self.d.events.any() || self.b.after_event_points {
+            return true;
+        }
+        let effort = self.effort_points >= spent;
+        self.effort_points = self.effort_points.saturating_sub(spent);
+        effort
     }
 
     fn accrue_member_cost(&mut self, from: f64, to: f64) {

@@ -20,6 +20,9 @@ pub enum Purpose {
     Program = 2,
     /// Replicate-level draws (number of acquired customers).
     Replicate = 3,
+    /// Whether each order is returned (issue 17): shared by the control and every design,
+    /// and drawn only when the segment's return rate is positive.
+    Returns = 4,
 }
 
 /// Customer id used for replicate-level streams.

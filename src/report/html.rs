@@ -95,6 +95,15 @@ fn model_text(sc: &Scenario) -> String {
             SpendModel::LogNormal { mean, cv } => format!("log-normal spend, mean {mean}, cv {cv}"),
             SpendModel::Fixed { value } => format!("fixed order value {value}"),
         };
+        // Issue 17: returns only when set, so reports without them keep their bytes.
+        let spend = if seg.return_rate > 0.0 {
+            format!(
+                "{spend}; {:.1}% of orders returned and refunded, earning no points (return_rate)",
+                100.0 * seg.return_rate
+            )
+        } else {
+            spend
+        };
         let _ = write!(
             s,
             "<li><b>{}</b> ({:.0}% of customers, margin {:.0}%): {purchase}; {spend}.</li>",
@@ -246,7 +255,7 @@ pub fn render(sc: &Scenario, r: &RunResults, charts: &RunCharts) -> Vec<u8> {
     // Assumptions.
     let _ = write!(
         h,
-        "<h2>Assumptions</h2><ul>{}</ul><p>Each customer makes a first purchase on arrival (day 0 for the initial population), then buys as a Poisson process while active; the simulation runs event by event in continuous time. Every design is simulated on the same customers with common random numbers, so differences between designs are paired. Members' behaviour follows each design's <code>[designs.behaviour]</code> (goal gradient: Kivetz, Urminsky &amp; Zheng 2006; endowed progress: Nunes &amp; Dreze 2006; self-selection: Leenheer et al. 2007; heavy buyers: Liu 2007; tier demotion: Wagner, Hennig-Thurau &amp; Rudolph 2009; rewarded behaviour: Taylor &amp; Neslin 2005). Money is exact to the cent until the statistics.</p>",
+        "<h2>Assumptions</h2><ul>{}</ul><p>Each customer makes a first purchase on arrival (day 0 for the initial population), then buys as a Poisson process while active; the simulation runs event by event in continuous time. Every design is simulated on the same customers with common random numbers, so differences between designs are paired. Members' behaviour follows each design's <code>[designs.behaviour]</code> (goal gradient: Kivetz, Urminsky &amp; Zheng 2006; endowed progress: Nunes &amp; Dreze 2006; self-selection: Leenheer et al. 2007; heavy buyers: Liu 2007; tier demotion: Wagner, Hennig-Thurau &amp; Rudolph 2009; rewarded behaviour: Taylor &amp; Neslin 2005). Post-reward effects follow only rewards paid for by purchase points, not by event bonuses such as review or share points (a goal reached after effort, Kivetz et al. 2006; <code>post_reward.after_event_points</code>). A design with <code>start_day</code> launches on that day: before it nobody enrols or earns and no program cost is booked. Money is exact to the cent until the statistics.</p>",
         model_text(sc)
     );
     let designs: Vec<String> = sc

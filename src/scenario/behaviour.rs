@@ -59,6 +59,7 @@ pub struct RawPostReward {
     pub dropout_days: Option<Days>,
     pub rewarded_lift: Option<Multiplier>,
     pub rewarded_days: Option<Days>,
+    pub after_event_points: Option<bool>,
 }
 
 #[allow(missing_docs)]
@@ -121,6 +122,10 @@ pub struct Behaviour {
     pub rewarded_lift: f64,
     /// Days the rewarded-behaviour lift lasts.
     pub rewarded_days: f64,
+    /// Whether a reward paid for by event-bonus points (reviews, shares, sign-up) also
+    /// starts the post-reward effects. Off by default: Kivetz et al. 2006 measured the
+    /// reset after a goal reached through purchase effort, not after small free bonuses.
+    pub after_event_points: bool,
     /// Self-selection: opt-in probability x (lambda / segment mean)^elasticity, capped at
     /// 1: heavier buyers enrol first (Leenheer et al. 2007; Meyer-Waarden & Benavent 2009).
     pub selection_elasticity: f64,
@@ -155,6 +160,7 @@ impl Behaviour {
         reset_dropout_days: 0.0,
         rewarded_lift: 1.0,
         rewarded_days: 0.0,
+        after_event_points: false,
         selection_elasticity: 0.0,
         heavy_threshold: f64::INFINITY,
         heavy_response: 1.0,
@@ -177,6 +183,7 @@ impl Behaviour {
         reset_dropout_days: 14.0,
         rewarded_lift: 1.05,
         rewarded_days: 180.0,
+        after_event_points: false,
         selection_elasticity: 0.3,
         heavy_threshold: 2.0,
         heavy_response: 0.0,
@@ -236,6 +243,7 @@ pub(crate) fn validate(ck: &Checker, i: usize, raw: Option<&RawBehaviour>) -> Re
         b.reset_dropout_days = p.dropout_days.map_or(b.reset_dropout_days, |x| x.get());
         b.rewarded_lift = p.rewarded_lift.map_or(b.rewarded_lift, |x| x.get());
         b.rewarded_days = p.rewarded_days.map_or(b.rewarded_days, |x| x.get());
+        b.after_event_points = p.after_event_points.unwrap_or(b.after_event_points);
     }
     if let Some(s) = &r.self_selection {
         b.selection_elasticity = s.rate_elasticity.get();

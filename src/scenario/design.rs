@@ -103,6 +103,7 @@ pub struct RawDesign {
     pub behaviour: Option<super::behaviour::RawBehaviour>,
     pub acquisition: Option<RawDesignAcquisition>,
     pub winback: Option<RawWinback>,
+    pub start_day: Option<crate::scenario::units::Days>,
 }
 
 impl RawDesign {
@@ -127,8 +128,10 @@ impl RawDesign {
             behaviour,
             acquisition,
             winback,
+            start_day,
         } = self;
-        enrolment.is_some()
+        start_day.is_some()
+            || enrolment.is_some()
             || response.is_some()
             || costs.is_some()
             || earn.is_some()
@@ -188,6 +191,9 @@ pub struct Design {
     pub acquisition: Option<ExtraAcquisition>,
     /// Win-back campaign.
     pub winback: Option<Winback>,
+    /// Launch day, days from the horizon start: no enrolment, earning or program costs
+    /// before it (0: the program runs from day 0; the control: 0).
+    pub start_day: f64,
 }
 
 impl Design {
@@ -212,6 +218,7 @@ impl Design {
             behaviour: super::behaviour::Behaviour::FIXED_LIFT,
             acquisition: None,
             winback: None,
+            start_day: 0.0,
         }
     }
 
@@ -249,6 +256,7 @@ impl Design {
             behaviour: _,
             acquisition,
             winback,
+            start_day,
         } = self;
         let mut v = Vec::new();
         if let Some(e) = enrolment {
@@ -272,6 +280,7 @@ impl Design {
             (referral.is_some(), "referral"),
             (acquisition.is_some(), "adverse-selection acquisition"),
             (winback.is_some(), "win-back"),
+            (*start_day > 0.0, "delayed launch (start_day)"),
         ];
         v.extend(flags.iter().filter(|(on, _)| *on).map(|(_, n)| *n));
         v
@@ -319,6 +328,7 @@ pub(crate) fn validate(
     raw: &RawDesign,
     segments: &[String],
     categories: &[String],
+    horizon_days: u32,
 ) -> Result<Design> {
     let mut d = raw.clone();
     preset(&mut d);
@@ -394,6 +404,14 @@ pub(crate) fn validate(
         ));
     }
 
+    let start_day = d.start_day.map_or(0.0, |x| x.get());
+    if start_day >= f64::from(horizon_days) {
+        return Err(dc.err(
+            "start_day",
+            format!("must be a day within the horizon: 0 <= start_day < {horizon_days}"),
+        ));
+    }
+
     Ok(Design {
         name: d.name.clone(),
         kind: d.kind,
@@ -413,6 +431,7 @@ pub(crate) fn validate(
         behaviour,
         acquisition,
         winback,
+        start_day,
     })
 }
 

@@ -122,6 +122,10 @@ pub struct Segment {
     /// Multiplier on dropout, for good, once a member's benefits are cut (a cashback rate
     /// drop, a lapsed membership, a tier demotion): deal seekers leave when the deal does.
     pub benefit_cut_dropout: f64,
+    /// Share of orders returned within the return window (issue 17): refunded in full, and
+    /// the program never sees them (no points, stamps or tier spend: pending points simply
+    /// never become available). The same for the control and every design.
+    pub return_rate: f64,
 }
 
 impl Segment {
@@ -612,7 +616,14 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
         }
         let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
         let cats: Vec<String> = categories.iter().map(|c| c.name.clone()).collect();
-        designs.push(design::validate(&ck, i, d, &names, &cats)?);
+        designs.push(design::validate(
+            &ck,
+            i,
+            d,
+            &names,
+            &cats,
+            raw.horizon_days.0,
+        )?);
         check_earn_scale(&ck, i, designs.last().expect("just pushed"), &segments)?;
     }
     let control = designs
@@ -750,6 +761,7 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
         spend,
         discount_elasticity: s.discount_elasticity.map_or(0.0, |x| x.get()),
         benefit_cut_dropout: s.benefit_cut_dropout.map_or(1.0, |x| x.get()),
+        return_rate: s.return_rate.map_or(0.0, |x| x.get()),
     })
 }
 
