@@ -5,6 +5,8 @@
 //! are drawn first; the engine then draws, per purchase and in lockstep, the same numbers
 //! under every design (common random numbers), so designs differ only through the program.
 
+pub mod draws;
+
 use rand::{Rng, RngExt};
 use rand_distr::{Beta, Distribution, Exp1, Gamma, LogNormal};
 
