@@ -5,8 +5,12 @@
 //! are drawn first; the engine then draws, per purchase and in lockstep, the same numbers
 //! under every design (common random numbers), so designs differ only through the program.
 
+pub mod draws;
+
 use rand::{Rng, RngExt};
-use rand_distr::{Beta, Distribution, Exp1, Gamma, LogNormal};
+use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
+
+use draws::{BetaDraw, GammaDraw};
 
 use crate::scenario::{PurchaseModel, Scenario, Segment, SpendModel};
 
@@ -90,23 +94,24 @@ impl Spend {
     }
 }
 
-/// Pre-built distributions of one segment, so per-customer draws do no set-up work.
+/// Pre-built distributions of one segment, so per-customer draws do no set-up work. The
+/// trait draws use the exact samplers of [`draws`], whose algorithm is chosen here once.
 #[derive(Debug, Clone)]
 pub struct SegmentSampler {
-    lambda: Gamma<f64>,
+    lambda: GammaDraw,
     dropout: DropoutSampler,
     spend: SpendSampler,
 }
 
 #[derive(Debug, Clone)]
 enum DropoutSampler {
-    Beta(Beta<f64>),
-    Gamma(Gamma<f64>),
+    Beta(BetaDraw),
+    Gamma(GammaDraw),
 }
 
 #[derive(Debug, Clone)]
 enum SpendSampler {
-    GammaGamma { p: f64, nu: Gamma<f64> },
+    GammaGamma { p: f64, nu: GammaDraw },
     LogNormal(LogNormal<f64>, f64),
     Fixed(f64),
 }
@@ -124,8 +129,8 @@ impl SegmentSampler {
             } => (
                 // lambda per unit ~ Gamma(r, rate alpha); per day divide by the unit length,
                 // i.e. rate alpha * unit_days.
-                Gamma::new(r, 1.0 / (alpha * unit.days())).expect("validated r, alpha > 0"),
-                DropoutSampler::Beta(Beta::new(a, b).expect("validated a, b > 0")),
+                GammaDraw::new(r, 1.0 / (alpha * unit.days())).expect("validated r, alpha > 0"),
+                DropoutSampler::Beta(BetaDraw::new(a, b).expect("validated a, b > 0")),
             ),
             PurchaseModel::ParetoNbd {
                 r,
@@ -134,16 +139,16 @@ impl SegmentSampler {
                 beta,
                 unit,
             } => (
-                Gamma::new(r, 1.0 / (alpha * unit.days())).expect("validated r, alpha > 0"),
+                GammaDraw::new(r, 1.0 / (alpha * unit.days())).expect("validated r, alpha > 0"),
                 DropoutSampler::Gamma(
-                    Gamma::new(s, 1.0 / (beta * unit.days())).expect("validated s, beta > 0"),
+                    GammaDraw::new(s, 1.0 / (beta * unit.days())).expect("validated s, beta > 0"),
                 ),
             ),
         };
         let spend = match seg.spend {
             SpendModel::GammaGamma { p, q, gamma } => SpendSampler::GammaGamma {
                 p,
-                nu: Gamma::new(q, 1.0 / gamma).expect("validated q, gamma > 0"),
+                nu: GammaDraw::new(q, 1.0 / gamma).expect("validated q, gamma > 0"),
             },
             SpendModel::LogNormal { mean, cv } => {
                 let sigma2 = (1.0 + cv * cv).ln();
