@@ -239,9 +239,12 @@ pub fn gamma_gamma_ll_grad(par: &[f64], data: &[Rfm]) -> (f64, [f64; 3]) {
     (ll, g)
 }
 
+/// A function returning its value and gradient at a point.
+pub type ValueAndGradient<'a> = dyn Fn(&[f64]) -> (f64, Vec<f64>) + 'a;
+
 /// BFGS minimisation of `f` (value and gradient) from `x0`, with a backtracking Armijo line
 /// search. Returns the best point found within `iterations` steps: bounded time on any input.
-pub fn bfgs(f: &dyn Fn(&[f64]) -> (f64, Vec<f64>), x0: &[f64], iterations: usize) -> Vec<f64> {
+pub fn bfgs(f: &ValueAndGradient<'_>, x0: &[f64], iterations: usize) -> Vec<f64> {
     let n = x0.len();
     let mut x = x0.to_vec();
     let (mut fx, mut gx) = f(&x);
@@ -323,7 +326,7 @@ fn fit_positive_bfgs(
     names: Vec<&'static str>,
     start: &[f64],
     ll: &dyn Fn(&[f64]) -> f64,
-    ll_grad: &dyn Fn(&[f64]) -> (f64, Vec<f64>),
+    ll_grad: &ValueAndGradient<'_>,
     customers: usize,
 ) -> Fit {
     let objective = |lp: &[f64]| {
