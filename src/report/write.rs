@@ -151,7 +151,10 @@ impl WriteBatch {
     pub fn commit(mut self) -> Result<()> {
         // A fixed order of folders, so two processes never wait on each other's locks in a
         // cycle; writes to one folder share its transaction.
-        self.writes.sort_by(|a, b| a.dir.cmp(&b.dir));
+        // Folders are compared by their canonical path: `/tmp/x/a.json` and `b.toml` run in
+        // /tmp/x name one folder, and two transactions on it would wait on each other's lock.
+        let key = |w: &PendingWrite| fs::canonicalize(&w.dir).unwrap_or_else(|_| w.dir.clone());
+        self.writes.sort_by_cached_key(key);
         let mut txs: Vec<(PathBuf, Transaction)> = Vec::new();
         for w in &self.writes {
             if w.files.iter().any(|(f, _)| f.as_os_str().is_empty()) {
@@ -160,10 +163,11 @@ impl WriteBatch {
                     w.dir.display()
                 )));
             }
-            let tx = match txs.iter_mut().find(|(d, _)| *d == w.dir) {
+            let k = key(w);
+            let tx = match txs.iter_mut().find(|(d, _)| *d == k) {
                 Some((_, tx)) => tx,
                 None => {
-                    txs.push((w.dir.clone(), Transaction::begin(&w.dir, w.claim)?));
+                    txs.push((k, Transaction::begin(&w.dir, w.claim)?));
                     &mut txs.last_mut().expect("just pushed").1
                 }
             };
