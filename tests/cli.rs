@@ -303,6 +303,8 @@ fn customers_override_scales_acquisition_with_the_business() {
             other => panic!("{}: payback {other:?}", f.name),
         }
     }
+}
+
 /// Issue 13: `check` lists every part a design has, from the same list as the engine; it
 /// once left out win-back and the adverse-selection acquisition discount-trap is about.
 #[test]
