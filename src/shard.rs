@@ -31,23 +31,29 @@ pub struct Kind<'a> {
     pub mismatch: &'a str,
 }
 
+/// The `<prefix>*.json` files among a folder's `entries`, sorted by name (shard order, as
+/// the names carry zero-padded shard numbers).
+pub fn partial_paths(entries: std::fs::ReadDir, prefix: &str) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.starts_with(prefix) && n.ends_with(".json")
+            })
+        })
+        .collect();
+    paths.sort();
+    paths
+}
+
 /// Read every `<prefix>*.json` in `dirs`, check they are one complete set of shards of the
 /// job with `fingerprint`, and return one partial per shard, in shard order.
 pub fn gather<P: ShardFile>(kind: &Kind, fingerprint: &str, dirs: &[PathBuf]) -> Result<Vec<P>> {
     let mut partials: Vec<(PathBuf, P)> = Vec::new();
     for dir in dirs {
         let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy();
-                    n.starts_with(kind.prefix) && n.ends_with(".json")
-                })
-            })
-            .collect();
-        paths.sort();
-        for path in paths {
+        for path in partial_paths(entries, kind.prefix) {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             let p: P = serde_json::from_slice(&bytes).map_err(|e| Error::Data {
                 path: path.display().to_string(),

@@ -156,16 +156,7 @@ pub fn load_partials(spec: &Spec, dirs: &[PathBuf]) -> Result<Cache> {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy();
-                    n.starts_with("optimise-round-") && n.ends_with(".json")
-                })
-            })
-            .collect();
-        paths.sort();
+        let paths = crate::shard::partial_paths(entries, "optimise-round-");
         for path in paths {
             let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
             let p: Partial = serde_json::from_slice(&bytes).map_err(|e| Error::Data {

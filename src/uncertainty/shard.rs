@@ -181,16 +181,7 @@ fn peek_overrides(dirs: &[PathBuf]) -> Result<Option<(u64, u32, u64)>> {
         let Ok(entries) = std::fs::read_dir(dir) else {
             continue;
         };
-        let mut paths: Vec<PathBuf> = entries
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy();
-                    n.starts_with("run-partial-") && n.ends_with(".json")
-                })
-            })
-            .collect();
-        paths.sort();
+        let paths = crate::shard::partial_paths(entries, "run-partial-");
         if let Some(path) = paths.first() {
             let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
             let h: Head = serde_json::from_slice(&bytes).map_err(|e| Error::Data {
