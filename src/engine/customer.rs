@@ -23,7 +23,7 @@
 //! `scenario::behaviour` for their definitions and sources.
 
 use rand::rngs::Xoshiro256PlusPlus;
-use rand::RngExt;
+use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Exp1};
 
 use super::rng::{child_key, stream, Purpose};
@@ -66,7 +66,13 @@ pub struct Context<'a> {
     /// Common random numbers across designs (the default). Off, each design gets its own
     /// independent customers: only for measuring what pairing buys.
     pub common_random_numbers: bool,
+    /// Whether any segment returns orders: without returns no order draws from the returns
+    /// stream, so it is not derived (eight splitmix rounds per timeline saved).
+    has_returns: bool,
 }
+
+/// The stream of a timeline that never draws returns: any fixed non-zero state.
+const NO_RETURNS: [u8; 32] = [0x5a; 32];
 
 /// One customer's run under one design: who, under what, from which stream positions.
 struct CustomerRun<'r> {
@@ -154,6 +160,20 @@ impl<'a> Context<'a> {
                 .map(|c| c.share_of_spend)
                 .collect(),
             common_random_numbers: true,
+            has_returns: scenario
+                .population
+                .segments
+                .iter()
+                .any(|s| s.return_rate > 0.0),
+        }
+    }
+
+    /// The returns stream of customer `key` in `replicate` (shared by every design).
+    fn returns_stream(&self, replicate: u32, key: u64) -> Xoshiro256PlusPlus {
+        if self.has_returns {
+            stream(self.scenario.seed, replicate, key, Purpose::Returns)
+        } else {
+            Xoshiro256PlusPlus::from_seed(NO_RETURNS)
         }
     }
 
@@ -259,7 +279,7 @@ impl<'a> Context<'a> {
         let (customer, brng) = super::draw_customer(seed, sc, &self.population, replicate, id);
         let prng = stream(seed, replicate, id, Purpose::Program);
         // The control runs first: its spend is every other design's counterfactual.
-        let returns = stream(seed, replicate, id, Purpose::Returns);
+        let returns = self.returns_stream(replicate, id);
         let control_spend =
             self.run_control(&customer, brng.clone(), returns, &mut tallies[sc.control]);
         for (d, tally) in tallies.iter_mut().enumerate() {
@@ -437,7 +457,7 @@ impl<'a> Context<'a> {
             control_spend,
         } = run;
         let mut tl = Timeline::new(self, design, c, brng, prng, tally);
-        tl.returns = stream(self.scenario.seed, replicate, key, Purpose::Returns);
+        tl.returns = self.returns_stream(replicate, key);
         tl.control_spend = control_spend;
         tl.cac = cac;
         tl.run();
@@ -667,7 +687,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 .then(|| Ledger::new(d.expiry, d.pending_days)),
             parts: States::default(),
             effort_points: 0,
-            returns: stream(0, 0, 0, Purpose::Returns),
+            returns: Xoshiro256PlusPlus::from_seed(NO_RETURNS),
             spend_cents: 0,
             own_orders: 0,
             control_spend: 0,
