@@ -264,3 +264,43 @@ fn latin_hypercube_and_one_at_a_time_points() {
     let grid = loyalsim::sweep::Sweep::from_file(&fixture("sweep-small.toml"), false).unwrap();
     assert_eq!(grid.parameters[0].values, vec![0.5, 1.0, 1.5]);
 }
+
+/// Issue 18: `designs = [...]` simulates only the named designs (and the control) at each
+/// point; their rows are the full sweep's to the byte (common random numbers: a design's
+/// customers do not depend on which other designs run), the others are absent, and a name
+/// that is not a design is an error naming the field and the designs there are.
+#[test]
+fn designs_list_simulates_only_those_designs() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fs::read_to_string(fixture("sweep-base.toml")).unwrap()
+        + "[[designs]]\nname = \"cashback\"\nkind = \"cashback\"\n\
+           cashback = { rate = 0.02 }\n";
+    fs::write(dir.path().join("sweep-base.toml"), base).unwrap();
+    let small = fs::read_to_string(fixture("sweep-small.toml")).unwrap();
+    fs::write(dir.path().join("all.toml"), &small).unwrap();
+    let only = small.replacen("base =", "designs = [\"points\"]\nbase =", 1);
+    fs::write(dir.path().join("only.toml"), &only).unwrap();
+    let sweep = |file: &str, out: &str| {
+        let o = loyalsim(dir.path(), &["sweep", file, "--out", out, "--quiet"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        fs::read_to_string(dir.path().join(out).join("sweep.csv")).unwrap()
+    };
+    let all = sweep("all.toml", "all");
+    let only = sweep("only.toml", "only");
+    assert!(all.contains(",cashback,"), "{all}");
+    assert!(!only.contains(",cashback,"), "{only}");
+    let without_cashback: Vec<&str> = all.lines().filter(|l| !l.contains(",cashback,")).collect();
+    assert_eq!(only.lines().collect::<Vec<_>>(), without_cashback);
+
+    let bad = small.replacen("base =", "designs = [\"pionts\"]\nbase =", 1);
+    fs::write(dir.path().join("bad.toml"), bad).unwrap();
+    let o = loyalsim(dir.path(), &["sweep", "bad.toml", "--out", "bad"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(78), "{err}");
+    assert!(
+        err.contains("designs") && err.contains("no design `pionts`"),
+        "{err}"
+    );
+    assert!(err.contains("control, points, cashback"), "{err}");
+    assert!(!dir.path().join("bad").exists());
+}

@@ -72,6 +72,8 @@ struct RawSweep {
     replicates: Option<Replicates>,
     seed: Option<Seed>,
     metrics: Option<Vec<String>>,
+    /// Only these designs (by name) are simulated at each point; the control always is.
+    designs: Option<Vec<String>>,
     parameters: Vec<RawParameter>,
 }
 
@@ -239,6 +241,14 @@ impl Sweep {
         let mut base_value: toml::Value = toml::from_str(&base_text).map_err(|e| {
             crate::scenario::toml_error(&Locator::new(&base_text), &base_origin, &e)
         })?;
+        let base_text = match &raw.designs {
+            Some(keep) => {
+                keep_designs(&mut base_value, keep)
+                    .map_err(|m| sweep_err(&origin, &loc, "designs", m))?;
+                toml::to_string(&base_value).map_err(|e| Error::Other(e.to_string()))?
+            }
+            None => base_text,
+        };
         if raw.parameters.is_empty() {
             return Err(sweep_err(
                 &origin,
@@ -531,6 +541,28 @@ pub fn run_units(
             }
         })
         .collect())
+}
+
+/// Drop from a base scenario every design that is neither the control (`kind = "none"`) nor
+/// named in `keep`: a sweep that studies one design need not simulate the others at every
+/// point. A name that is not a design of the base is an error listing the names there are.
+fn keep_designs(base: &mut toml::Value, keep: &[String]) -> std::result::Result<(), String> {
+    let Some(designs) = base.get_mut("designs").and_then(|d| d.as_array_mut()) else {
+        return Err("the base scenario has no [[designs]] to choose from".into());
+    };
+    let name = |d: &toml::Value| d.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+    let names: Vec<String> = designs.iter().filter_map(name).collect();
+    if let Some(unknown) = keep.iter().find(|k| !names.contains(k)) {
+        return Err(format!(
+            "no design `{unknown}` in the base scenario; its designs: {}",
+            names.join(", ")
+        ));
+    }
+    designs.retain(|d| {
+        let control = d.get("kind").and_then(|k| k.as_str()) == Some("none");
+        control || name(d).is_some_and(|n| keep.contains(&n))
+    });
+    Ok(())
 }
 
 /// Parse `K/N` or `auto/N` (K from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX).
