@@ -3,37 +3,8 @@
 //! scripts/slurm/test-array.sh (run by .ci/run).
 
 use std::fs;
-use std::path::{Path, PathBuf};
 
-use crate::util::loyalsim;
-
-fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures")
-        .join(name)
-}
-
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n == ".loyalsim-output") {
-                // The ownership manifest names the writing command (sweep vs merge).
-            } else {
-                out.push((
-                    p.strip_prefix(dir).unwrap().display().to_string(),
-                    fs::read(&p).unwrap(),
-                ));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use crate::util::{fixture, loyalsim, output_files as files};
 
 #[test]
 fn any_sharding_merges_to_identical_bytes() {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use statrs::distribution::{Continuous, ContinuousCDF, Normal};
 
-use crate::util::loyalsim;
+use crate::util::{loyalsim, output_files as files};
 
 const TOY: &str = include_str!("fixtures/uncertainty-toy.toml");
 
@@ -228,24 +228,6 @@ fn objective_is_npv_after_liability() {
 }
 
 /// Every file of `dir` (the ownership manifest aside: it names the writing command).
-fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.file_name().is_some_and(|n| n != ".loyalsim-output") {
-                let rel = p.strip_prefix(dir).unwrap().display().to_string();
-                out.push((rel, std::fs::read(&p).unwrap()));
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 /// `run --shard K/N` for every K, then `merge --scenario`: the same bytes as the unsharded
 /// run for N = 1, 2, 3 and 7 (more shards than some unit kinds), charts and report included,
 /// with command-line overrides carried by the partials. A missing shard, a partial of

@@ -337,16 +337,7 @@ fn fit_positive_bfgs(
     };
     let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
     let best = bfgs(&objective, &x0, 500);
-    let params: Vec<f64> = best.iter().map(|v| v.exp()).collect();
-    let (std_errors, covariance) = std_errors(ll, &params);
-    Fit {
-        std_errors,
-        covariance,
-        log_likelihood: ll(&params),
-        names,
-        params,
-        customers,
-    }
+    fit_at(names, &best, ll, customers)
 }
 
 /// Invert a small symmetric matrix by Gauss–Jordan elimination.
@@ -418,6 +409,26 @@ fn std_errors(ll: &dyn Fn(&[f64]) -> f64, p: &[f64]) -> (Vec<Option<f64>>, Optio
     }
 }
 
+/// The fit at an optimum found on the log scale: parameters, log-likelihood, and standard
+/// errors and covariance from the numerical Hessian (shared by both optimisers).
+fn fit_at(
+    names: Vec<&'static str>,
+    log_params: &[f64],
+    ll: &dyn Fn(&[f64]) -> f64,
+    customers: usize,
+) -> Fit {
+    let params: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
+    let (std_errors, covariance) = std_errors(ll, &params);
+    Fit {
+        std_errors,
+        covariance,
+        log_likelihood: ll(&params),
+        names,
+        params,
+        customers,
+    }
+}
+
 fn fit_positive(
     names: Vec<&'static str>,
     start: &[f64],
@@ -437,16 +448,7 @@ fn fit_positive(
     // Two passes: a restart from the first optimum refreshes a collapsed simplex.
     let first = nelder_mead(&objective, &x0, 4000);
     let best = nelder_mead(&objective, &first, 4000);
-    let params: Vec<f64> = best.iter().map(|v| v.exp()).collect();
-    let (std_errors, covariance) = std_errors(ll, &params);
-    Fit {
-        std_errors,
-        covariance,
-        log_likelihood: ll(&params),
-        names,
-        params,
-        customers,
-    }
+    fit_at(names, &best, ll, customers)
 }
 
 /// Fit BG/NBD (r, alpha, a, b) to RFM data in weeks.
