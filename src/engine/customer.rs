@@ -26,6 +26,7 @@ use rand::rngs::Xoshiro256PlusPlus;
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Exp1};
 
+use super::replay::{Replay, Scratch};
 use super::rng::{child_key, stream, Purpose};
 use crate::metrics::Tally;
 use crate::population::{Customer, Dropout, PopulationSampler};
@@ -78,7 +79,7 @@ const NO_RETURNS: [u8; 32] = [0x5a; 32];
 struct CustomerRun<'r> {
     customer: &'r Customer,
     design: &'r Design,
-    brng: Xoshiro256PlusPlus,
+    brng: Replay<'r>,
     prng: Xoshiro256PlusPlus,
     replicate: u32,
     /// The customer's stream key (referees: derived from their referrer's).
@@ -96,7 +97,7 @@ impl<'r> CustomerRun<'r> {
     fn new(
         customer: &'r Customer,
         design: &'r Design,
-        brng: Xoshiro256PlusPlus,
+        brng: Replay<'r>,
         prng: Xoshiro256PlusPlus,
         replicate: u32,
         key: u64,
@@ -234,7 +235,14 @@ impl<'a> Context<'a> {
 
     /// Simulate customer `id` of `replicate` under every design that has it, adding to
     /// `tallies` (one per design).
-    pub fn simulate_customer(&self, replicate: u32, id: u64, plan: &Plan, tallies: &mut [Tally]) {
+    pub fn simulate_customer(
+        &self,
+        replicate: u32,
+        id: u64,
+        plan: &Plan,
+        tallies: &mut [Tally],
+        scratch: &mut Scratch,
+    ) {
         let sc = self.scenario;
         let seed = sc.seed;
         if id >= plan.shared {
@@ -270,7 +278,7 @@ impl<'a> Context<'a> {
                 let cac = acq.cost_per_customer_cents;
                 let run = CustomerRun {
                     cac: Some(cac),
-                    ..CustomerRun::new(&c, design, brng, prng, replicate, id)
+                    ..CustomerRun::new(&c, design, Replay::live(brng), prng, replicate, id)
                 };
                 self.run(run, tally);
             }
@@ -280,8 +288,10 @@ impl<'a> Context<'a> {
         let prng = stream(seed, replicate, id, Purpose::Program);
         // The control runs first: its spend is every other design's counterfactual.
         let returns = self.returns_stream(replicate, id);
-        let control_spend =
-            self.run_control(&customer, brng.clone(), returns, &mut tallies[sc.control]);
+        let record = &mut scratch.draws;
+        record.clear();
+        let (control_spend, after) =
+            self.run_control(&customer, brng, returns, &mut tallies[sc.control], record);
         for (d, tally) in tallies.iter_mut().enumerate() {
             if d == sc.control {
                 continue;
@@ -294,14 +304,16 @@ impl<'a> Context<'a> {
                 let (customer, brng) =
                     super::draw_customer(seed, sc, &self.population, replicate, id);
                 let prng = stream(seed, replicate, id, Purpose::Program);
+                let brng = Replay::live(brng);
                 let run = CustomerRun::new(&customer, design, brng, prng, replicate, id);
                 self.run(run, tally);
                 continue;
             }
-            // Every design restarts from the same stream positions: common random numbers.
+            // Every design replays the control's behaviour draws: common random numbers.
+            let brng = Replay::new(record, after.clone());
             let run = CustomerRun {
                 control_spend,
-                ..CustomerRun::new(&customer, design, brng.clone(), prng.clone(), replicate, id)
+                ..CustomerRun::new(&customer, design, brng, prng.clone(), replicate, id)
             };
             self.run(run, tally);
         }
@@ -309,16 +321,17 @@ impl<'a> Context<'a> {
 
     /// The control's timeline: the general [`Timeline`] with no program, written out as a
     /// plain loop because it is half of every run. It does exactly the same arithmetic in
-    /// the same order (the neutral-design tests check the two agree to the bit); returns
-    /// the customer's spend in cents.
+    /// the same order (the neutral-design tests check the two agree to the bit). It records
+    /// the behaviour draws in `record` for the designs to replay; returns the customer's
+    /// spend in cents and the stream after the last draw.
     fn run_control(
         &self,
         c: &Customer,
-        mut rng: Xoshiro256PlusPlus,
+        rng: Xoshiro256PlusPlus,
         mut returns: Xoshiro256PlusPlus,
         tally: &mut Tally,
-    ) -> i64 {
-        let horizon = self.horizon;
+        record: &mut Vec<f64>,
+    ) -> (i64, Xoshiro256PlusPlus) {
         let margin = self.blended_margin[c.segment];
         let return_rate = self.scenario.population.segments[c.segment].return_rate;
         if c.acquired {
@@ -338,7 +351,7 @@ impl<'a> Context<'a> {
         }
         let mut spend = 0i64;
         let mut orders = 0u64;
-        let mut order = |tally: &mut Tally, t: f64, value: f64, repeat: bool| {
+        let (end_of_activity, rng) = self.control_orders(c, rng, record, |t, value, repeat| {
             // A returned order is refunded in full: it counts as an order, earns nothing.
             let cents = if returned(return_rate, &mut returns) {
                 0
@@ -356,10 +369,38 @@ impl<'a> Context<'a> {
             tally.margin_cents += gross;
             spend += cents;
             orders += 1;
-        };
+        });
+        if end_of_activity < self.horizon {
+            tally.churned += 1;
+            tally.periods[self.period_of(end_of_activity)].churned += 1;
+        }
+        if c.has_counterfactual {
+            let days = round_half_away((end_of_activity - c.arrival).max(0.0) * 1000.0) as u64;
+            tally.cf_nonmembers += 1;
+            tally.cf_nonmember_spend_cents += spend;
+            tally.cf_nonmember_orders += orders;
+            tally.cf_nonmember_millidays += days;
+        }
+        (spend, rng)
+    }
+
+    /// The control's purchase process of customer `c`, the one code path of the control's
+    /// tallies and of its exported histories: calls `order(day, value, repeat)` per order and
+    /// pushes every behaviour draw onto `record` in draw order. Returns the end of activity
+    /// (the horizon for a customer still active) and the stream after the last draw.
+    #[inline]
+    fn control_orders(
+        &self,
+        c: &Customer,
+        mut rng: Xoshiro256PlusPlus,
+        record: &mut Vec<f64>,
+        mut order: impl FnMut(f64, f64, bool),
+    ) -> (f64, Xoshiro256PlusPlus) {
+        let horizon = self.horizon;
         if c.opening_purchase {
             let value = c.spend.draw(&mut rng);
-            order(tally, c.arrival, value, false);
+            record.push(value);
+            order(c.arrival, value, false);
         }
         let death = match c.dropout {
             // Issue 14: a base customer who left before day 0 has no activity at all.
@@ -371,6 +412,7 @@ impl<'a> Context<'a> {
         let mut end_of_activity = horizon;
         loop {
             let e: f64 = Exp1.sample(&mut rng);
+            record.push(e);
             let next = t + e / c.lambda;
             if next.min(death) >= horizon || next.is_nan() {
                 break;
@@ -380,65 +422,34 @@ impl<'a> Context<'a> {
                 break;
             }
             t = next;
-            order(tally, t, c.spend.draw(&mut rng), true);
+            let value = c.spend.draw(&mut rng);
+            record.push(value);
+            order(t, value, true);
             if let Dropout::AfterPurchase { p } = c.dropout {
                 let u: f64 = rng.random();
+                record.push(u);
                 if u < p {
                     end_of_activity = t;
                     break;
                 }
             }
         }
-        if end_of_activity < horizon {
-            tally.churned += 1;
-            tally.periods[self.period_of(end_of_activity)].churned += 1;
-        }
-        if c.has_counterfactual {
-            let days = round_half_away((end_of_activity - c.arrival).max(0.0) * 1000.0) as u64;
-            tally.cf_nonmembers += 1;
-            tally.cf_nonmember_spend_cents += spend;
-            tally.cf_nonmember_orders += orders;
-            tally.cf_nonmember_millidays += days;
-        }
-        spend
+        (end_of_activity, rng)
     }
 
     /// The control timeline of one customer as purchase days (first purchase first) and
-    /// order values, drawn exactly as [`Context::run_control`] draws them: for exporting
+    /// order values, from the same code path as [`Context::run_control`]: for exporting
     /// the simulated customers' RFM summaries.
     pub fn control_history(&self, replicate: u32, id: u64) -> (f64, Vec<(f64, f64)>) {
-        let (c, mut rng) = super::draw_customer(
+        let (c, rng) = super::draw_customer(
             self.scenario.seed,
             self.scenario,
             &self.population,
             replicate,
             id,
         );
-        let horizon = self.horizon;
         let mut out = Vec::new();
-        if c.opening_purchase {
-            out.push((c.arrival, c.spend.draw(&mut rng)));
-        }
-        let death = match c.dropout {
-            _ if !c.alive => c.arrival,
-            Dropout::Lifetime { mu, e } => c.arrival + e / mu,
-            Dropout::AfterPurchase { .. } => f64::INFINITY,
-        };
-        let mut t = c.arrival;
-        loop {
-            let e: f64 = Exp1.sample(&mut rng);
-            let next = t + e / c.lambda;
-            if next.min(death) >= horizon || next.is_nan() || death <= next {
-                break;
-            }
-            t = next;
-            out.push((t, c.spend.draw(&mut rng)));
-            if let Dropout::AfterPurchase { p } = c.dropout {
-                if rng.random::<f64>() < p {
-                    break;
-                }
-            }
-        }
+        self.control_orders(&c, rng, &mut Vec::new(), |t, value, _| out.push((t, value)));
         (c.arrival, out)
     }
 
@@ -491,7 +502,7 @@ impl<'a> Context<'a> {
             let run = CustomerRun {
                 depth: depth + 1,
                 cac: Some(cost),
-                ..CustomerRun::new(&referee, design, brng, prng, replicate, child)
+                ..CustomerRun::new(&referee, design, Replay::live(brng), prng, replicate, child)
             };
             self.run(run, tally);
         }
@@ -560,7 +571,8 @@ struct Timeline<'c, 'a> {
     c: &'c Customer,
     seg: &'c Segment,
     b: Behaviour,
-    brng: Xoshiro256PlusPlus,
+    /// The behaviour stream: the control's recorded draws, then live ones.
+    brng: Replay<'c>,
     prng: Xoshiro256PlusPlus,
     tally: &'c mut Tally,
     /// Acquisition cost override (referred and attracted customers).
@@ -616,7 +628,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
         ctx: &'c Context<'a>,
         d: &'c Design,
         c: &'c Customer,
-        brng: Xoshiro256PlusPlus,
+        brng: Replay<'c>,
         prng: Xoshiro256PlusPlus,
         tally: &'c mut Tally,
     ) -> Self {
@@ -887,7 +899,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
         // after it is the customer's first chance, as a new customer's opening order is.
         let launched = self.d.start_day <= 0.0 || t0 >= self.d.start_day;
         if self.c.opening_purchase {
-            let value = self.c.spend.draw(&mut self.brng);
+            let spend = &self.c.spend;
+            let value = self.brng.next(|r| spend.draw(r));
             if launched {
                 self.consider_joining(t0, Chance::First);
             }
@@ -899,7 +912,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
         loop {
             // A new hazard budget for the next repeat purchase, from the last purchase.
-            self.e_left = Exp1.sample(&mut self.brng);
+            self.e_left = self.brng.next(|r| Exp1.sample(r));
             self.anchor = self.last_purchase;
             let t = loop {
                 let tp = self.next_purchase();
@@ -920,7 +933,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 self.churn(self.death_time());
                 break;
             }
-            let value = self.c.spend.draw(&mut self.brng) * self.mult.order_value;
+            let spend = &self.c.spend;
+            let value = self.brng.next(|r| spend.draw(r)) * self.mult.order_value;
             let first_checkout = base_first_checkout && t >= self.d.start_day;
             if first_checkout {
                 base_first_checkout = false;
@@ -928,7 +942,7 @@ impl<'c, 'a> Timeline<'c, 'a> {
             }
             self.purchase(t, value, Checkout::Repeat);
             if let Dropout::AfterPurchase { p } = self.c.dropout {
-                let u: f64 = self.brng.random();
+                let u = self.brng.next(|r| r.random::<f64>());
                 // BG/NBD drops out at purchases, so its calendar-time dropout hazard is
                 // lambda x p: a program that makes members buy more often must not make
                 // them leave sooner. Dividing by the rate multiplier keeps the hazard as

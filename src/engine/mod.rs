@@ -5,6 +5,7 @@
 
 pub mod customer;
 pub mod estimate;
+pub mod replay;
 pub mod rng;
 
 use rand::RngExt;
@@ -101,8 +102,9 @@ pub fn simulate_replicate(
             let lo = b * BLOCK;
             let hi = (lo + BLOCK).min(n);
             let mut tallies = empty();
+            let mut scratch = replay::Scratch::default();
             for id in lo..hi {
-                ctx.simulate_customer(replicate, id, &plan, &mut tallies);
+                ctx.simulate_customer(replicate, id, &plan, &mut tallies, &mut scratch);
             }
             if let Some(p) = progress {
                 p(hi - lo);
