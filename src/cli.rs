@@ -457,6 +457,17 @@ pub fn describe(sc: &Scenario) -> String {
         "  customers  {} synthetic at day 0",
         sc.population.customers
     );
+    if sc.population.tenure_years > 0.0 {
+        let _ = writeln!(
+            s,
+            "  tenure     {}",
+            crate::population::tenure::describe(
+                &sc.population.segments,
+                sc.population.customers,
+                sc.population.tenure_years
+            )
+        );
+    }
     if let Some(b) = &sc.population.base {
         let _ = writeln!(
             s,
@@ -508,6 +519,9 @@ pub fn describe(sc: &Scenario) -> String {
             spend,
             seg.spend.mean()
         );
+        for note in &seg.derived {
+            let _ = writeln!(s, "    {note}");
+        }
     }
     for (i, d) in sc.designs.iter().enumerate() {
         let parts = d.parts();

@@ -6,6 +6,7 @@
 //! under every design (common random numbers), so designs differ only through the program.
 
 pub mod draws;
+pub mod tenure;
 
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal};

@@ -384,3 +384,183 @@ fn fit_base_table_matches_the_lifetimes_package() {
         assert!(v < 1e-9, "{key}{v}: {out}");
     }
 }
+
+/// A one-segment scenario of `customers` synthetic customers seasoned by `years` of tenure.
+fn tenure_scenario(dir: &Path, purchase: &str, customers: u64, years: f64) -> Scenario {
+    let src = format!(
+        r#"name = "tenure"
+seed = 5
+replicates = 1
+horizon_days = 364
+[population]
+customers = {customers}
+tenure = {{ years = {years} }}
+[[population.segments]]
+name = "s"
+share = 1.0
+margin = 0.3
+purchase = {purchase}
+spend = {{ model = "gamma-gamma", p = 6.25, q = 3.74, gamma = 15.44 }}
+[[designs]]
+name = "control"
+kind = "none"
+"#
+    );
+    let path = dir.join("tenure.toml");
+    std::fs::write(&path, src).unwrap();
+    Scenario::from_file(&path).unwrap()
+}
+
+/// Share alive at day 0 and purchases in the first 52 weeks, per customer, with their
+/// standard errors; the run's own control tally must count the same purchases.
+fn seasoned_draws(sc: &Scenario) -> ((f64, f64), (f64, f64)) {
+    let ctx = Context::new(sc);
+    let n = sc.population.customers;
+    let alive: Vec<f64> = (0..n)
+        .map(|id| {
+            let (c, _) = engine::draw_customer(sc.seed, sc, &ctx.population, 0, id);
+            assert!(!c.opening_purchase, "no day-0 phantom purchase");
+            f64::from(u8::from(c.alive))
+        })
+        .collect();
+    let bought: Vec<f64> = (0..n)
+        .map(|id| ctx.control_history(0, id).1.len() as f64)
+        .collect();
+    let r = crate::util::run(sc);
+    let t = &r.tallies[0][sc.control];
+    assert_eq!(t.orders as f64, bought.iter().sum::<f64>());
+    assert_eq!(
+        t.repeat_orders, t.orders,
+        "every order of a seasoned customer is a repeat"
+    );
+    (mean_se(&alive), mean_se(&bought))
+}
+
+/// `population.tenure`: with 3 years of simulated history, the day-0 alive share and the
+/// first-year purchases match the closed forms averaged over arrival ages uniform on 3
+/// years: BG/NBD P(alive at A) = 2F1(r, a; a + b; -A / alpha) and E[X(A + 52)] - E[X(A)]
+/// (FHL 2005 eq. 9); Pareto/NBD (beta / (beta + A))^s and E[X(A + 52)] - E[X(A)].
+#[test]
+fn tenure_alive_share_and_first_year_purchases_match_closed_forms() {
+    use loyalsim::population::tenure;
+    let dir = tempfile::tempdir().unwrap();
+    let p = [0.2426, 4.4136, 0.7929, 2.4259];
+    let purchase = format!(
+        "{{ model = \"bg-nbd\", r = {}, alpha = {}, a = {}, b = {}, unit = \"week\" }}",
+        p[0], p[1], p[2], p[3]
+    );
+    let sc = tenure_scenario(dir.path(), &purchase, 40_000, 3.0);
+    let ((a, ase), (e, ese)) = seasoned_draws(&sc);
+    let want_a = tenure::population_alive_share(&sc.population.segments, 3.0);
+    let want_e = tenure::mean_over_ages(3.0, |age| {
+        let w = age / 7.0;
+        models::bgnbd_expected(&p, w + 52.0) - models::bgnbd_expected(&p, w)
+    });
+    eprintln!("BG/NBD: alive {a:.4} +- {ase:.4} vs {want_a:.4}; first year {e:.4} +- {ese:.4} vs {want_e:.4}");
+    assert!((a - want_a).abs() < 4.0 * ase, "{a} vs {want_a}");
+    assert!((e - want_e).abs() < 4.0 * ese, "{e} vs {want_e}");
+    // A seasoned base is not a new one: about a quarter of these customers left within 3 years.
+    assert!(want_a < 0.75, "{want_a}");
+
+    // Pareto/NBD: E[X(t)] = r beta / (alpha (s - 1)) (1 - (beta / (beta + t))^(s - 1)).
+    let q = [0.5533, 10.5777, 1.6063, 11.6692];
+    let purchase = format!(
+        "{{ model = \"pareto-nbd\", r = {}, alpha = {}, s = {}, beta = {}, unit = \"week\" }}",
+        q[0], q[1], q[2], q[3]
+    );
+    let sc = tenure_scenario(dir.path(), &purchase, 40_000, 3.0);
+    let ((a, ase), (e, ese)) = seasoned_draws(&sc);
+    let ex =
+        |t: f64| q[0] * q[3] / (q[1] * (q[2] - 1.0)) * (1.0 - (q[3] / (q[3] + t)).powf(q[2] - 1.0));
+    let want_a = tenure::mean_over_ages(3.0, |age| (q[3] / (q[3] + age / 7.0)).powf(q[2]));
+    let want_e = tenure::mean_over_ages(3.0, |age| ex(age / 7.0 + 52.0) - ex(age / 7.0));
+    eprintln!("Pareto/NBD: alive {a:.4} +- {ase:.4} vs {want_a:.4}; first year {e:.4} +- {ese:.4} vs {want_e:.4}");
+    assert!((a - want_a).abs() < 4.0 * ase, "{a} vs {want_a}");
+    assert!((e - want_e).abs() < 4.0 * ese, "{e} vs {want_e}");
+}
+
+/// `tenure = { years = 0 }` is today's behaviour: byte-identical results.
+#[test]
+fn zero_tenure_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let purchase = "{ model = \"bg-nbd\", r = 0.2426, alpha = 4.4136, a = 0.7929, b = 2.4259, unit = \"week\" }";
+    let zero = tenure_scenario(dir.path(), purchase, 500, 0.0);
+    let src = std::fs::read_to_string(dir.path().join("tenure.toml")).unwrap();
+    let none = Scenario::parse(&src.replace("tenure = { years = 0 }\n", ""), "none.toml").unwrap();
+    let render = |sc: &Scenario| loyalsim::report::json::render_summary(sc, &crate::util::run(sc));
+    let strip = |v: Vec<u8>| {
+        let mut j: serde_json::Value = serde_json::from_slice(&v).unwrap();
+        j["scenario"]["sha256"] = serde_json::Value::Null;
+        j
+    };
+    assert_eq!(strip(render(&zero)), strip(render(&none)));
+    let seasoned = tenure_scenario(dir.path(), purchase, 500, 2.0);
+    let j = strip(render(&seasoned));
+    assert_eq!(j["tenure"]["years"], 2.0);
+    assert!(j["tenure"]["expected_alive_share_day0"].as_f64().unwrap() < 0.9);
+}
+
+/// Calculator-style inputs: simulating the derived BG/NBD and gamma-gamma reproduces what
+/// the merchant gave (orders in a customer's first year, the share who buy again within a
+/// year, the mean and sd of order values) within 4 Monte Carlo standard errors.
+#[test]
+fn calculator_inputs_are_reproduced_by_simulating_the_derived_model() {
+    use rand::SeedableRng;
+    let dir = tempfile::tempdir().unwrap();
+    let src = r#"name = "calculator"
+seed = 11
+replicates = 1
+horizon_days = 365
+[population]
+customers = 40000
+[[population.segments]]
+name = "s"
+share = 1.0
+margin = 0.3
+purchase = { model = "calculator", orders_per_year = 2.1, repeat_within_year = 0.3 }
+spend = { model = "calculator", average_order = 60, sd = 40 }
+[[designs]]
+name = "control"
+kind = "none"
+"#;
+    std::fs::write(dir.path().join("c.toml"), src).unwrap();
+    let check = loyalsim(dir.path(), &["check", "c.toml"]);
+    let out = String::from_utf8_lossy(&check.stdout);
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        out.contains("purchase derived by moments") && out.contains("spend derived by moments"),
+        "{out}"
+    );
+    let mut sc = Scenario::from_file(&dir.path().join("c.toml")).unwrap();
+    // A 365.25-day year: the horizon is whole days, so simulate the first year exactly.
+    sc.horizon_days = 365;
+    let rfm = loyalsim::fit::rfm::simulated(&sc);
+    let orders: Vec<f64> = rfm.iter().map(|c| 1.0 + c.frequency).collect();
+    let repeat: Vec<f64> = rfm
+        .iter()
+        .map(|c| f64::from(u8::from(c.frequency > 0.0)))
+        .collect();
+    let ((o, ose), (q, qse)) = (mean_se(&orders), mean_se(&repeat));
+    eprintln!("orders {o:.4} +- {ose:.4} vs 2.1; repeat {q:.4} +- {qse:.4} vs 0.3");
+    // The 0.25-day gap to a 365.25-day year is far below the standard error.
+    assert!((o - 2.1).abs() < 4.0 * ose, "{o}");
+    assert!((q - 0.3).abs() < 4.0 * qse, "{q}");
+    let pop = loyalsim::population::PopulationSampler::new(&sc);
+    let mut rng = rand::rngs::Xoshiro256PlusPlus::seed_from_u64(7);
+    let values: Vec<f64> = (0..200_000)
+        .map(|_| {
+            let c = pop.segment(0).draw(&mut rng, 0, 0.0, false);
+            c.spend.draw(&mut rng)
+        })
+        .collect();
+    let (m, mse) = mean_se(&values);
+    let sq: Vec<f64> = values.iter().map(|v| (v - 60.0).powi(2)).collect();
+    let (v, vse) = mean_se(&sq);
+    eprintln!("order value mean {m:.3} +- {mse:.3} vs 60; variance {v:.1} +- {vse:.1} vs 1600");
+    assert!((m - 60.0).abs() < 4.0 * mse, "{m}");
+    assert!((v - 1600.0).abs() < 4.0 * vse, "{v}");
+}

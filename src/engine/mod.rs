@@ -141,6 +141,7 @@ pub fn draw_customer(
             return (crate::base::draw(&mut rng, c, base.unit, seg), rng);
         }
     }
+    let key = id;
     let id = id - sc.population.base_len();
     let (segment, arrival, acquired) = if id < sc.population.customers {
         (pop.initial_segment(id), 0.0, false)
@@ -148,8 +149,13 @@ pub fn draw_customer(
         let arrival = rng.random::<f64>() * f64::from(sc.horizon_days);
         (pop.random_segment(&mut rng), arrival, true)
     };
-    let c = pop
+    let mut c = pop
         .segment(segment)
         .draw(&mut rng, segment, arrival, acquired);
+    if !acquired && sc.population.tenure_years > 0.0 {
+        // Issue 14: a seasoned customer's past comes from its own stream.
+        let mut past = stream(seed, replicate, key, Purpose::History);
+        crate::population::tenure::season(&mut c, &mut past, sc.population.tenure_years);
+    }
     (c, rng)
 }

@@ -23,6 +23,10 @@ pub enum Purpose {
     /// Whether each order is returned (issue 17): shared by the control and every design,
     /// and drawn only when the segment's return rate is positive.
     Returns = 4,
+    /// The simulated past of a seasoned synthetic customer (`population.tenure`, issue 14):
+    /// apart from the behaviour stream, so tenure ages the same customers without moving
+    /// their trait or purchase draws.
+    History = 5,
 }
 
 /// Customer id used for replicate-level streams.

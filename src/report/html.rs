@@ -104,6 +104,11 @@ fn model_text(sc: &Scenario) -> String {
         } else {
             spend
         };
+        // Issue 14: calculator inputs say how they became the models.
+        let spend = seg
+            .derived
+            .iter()
+            .fold(spend, |acc, n| format!("{acc}; {}", esc(n)));
         let _ = write!(
             s,
             "<li><b>{}</b> ({:.0}% of customers, margin {:.0}%): {purchase}; {spend}.</li>",
@@ -147,7 +152,7 @@ pub fn render(sc: &Scenario, r: &RunResults, charts: &RunCharts) -> Vec<u8> {
         )) + &sc.population.base.as_ref().map_or(String::new(), |b| format!(
             ", plus {}",
             esc(&crate::base::describe(b, &sc.population.segments))
-        )),
+        )) + &crate::population::tenure::report_note(sc),
         &sc.sha256[..16]
     );
     if let Some(dec) = &r.decision {

@@ -77,6 +77,10 @@ pub fn summary(sc: &Scenario, r: &RunResults) -> Value {
     if let Some(b) = &sc.population.base {
         doc["base"] = crate::base::summary_json(b, &sc.population.segments);
     }
+    // Issue 14: likewise only seasoned synthetic customers get `tenure`.
+    if sc.population.tenure_years > 0.0 {
+        doc["tenure"] = crate::population::tenure::summary_json(sc);
+    }
     if let Some(d) = &r.decision {
         doc["decision"] = super::decision::json(d);
     }

@@ -7,6 +7,7 @@
 //! found through the [`locate::Locator`].
 
 pub mod behaviour;
+pub mod calculator;
 pub mod design;
 mod limits;
 pub mod locate;
@@ -72,6 +73,9 @@ pub struct Population {
     /// The store's own customers at day 0, from `[population.base]` (issue 14): customer
     /// ids 0..n, before the synthetic `customers`.
     pub base: Option<crate::base::Base>,
+    /// Years of simulated history of the synthetic day-0 customers (`population.tenure`,
+    /// issue 14); 0: they are new customers with a purchase on day 0.
+    pub tenure_years: f64,
 }
 
 impl Population {
@@ -126,6 +130,9 @@ pub struct Segment {
     /// the program never sees them (no points, stamps or tier spend: pending points simply
     /// never become available). The same for the control and every design.
     pub return_rate: f64,
+    /// How calculator-style inputs were turned into the models (issue 14; empty otherwise),
+    /// shown by `check` and in the report's assumptions.
+    pub derived: Vec<String>,
 }
 
 impl Segment {
@@ -647,6 +654,7 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
             customers: pop.customers.0,
             acquisition,
             base: validate_base(&ck, pop.base.as_ref(), &segments)?,
+            tenure_years: crate::population::tenure::validate(&ck, pop.tenure.as_ref())?,
             segments,
         },
         categories,
@@ -687,7 +695,13 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
     let p = &s.purchase;
     let f = |k: &str| format!("{base}.purchase.{k}");
     let unit = p.unit.unwrap_or(TimeUnit::Week);
+    let mut derived = Vec::new();
     let purchase = match p.model {
+        PurchaseModelName::Calculator => {
+            let (model, note) = calculator::purchase(ck, &f, p)?;
+            derived.push(note);
+            model
+        }
         PurchaseModelName::BgNbd => {
             let m = "bg-nbd";
             ck.forbid(&p.s, f("s"), m, "r, alpha, a, b, unit")?;
@@ -716,6 +730,11 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
     let sp = &s.spend;
     let g = |k: &str| format!("{base}.spend.{k}");
     let spend = match sp.model {
+        SpendModelName::Calculator => {
+            let (model, note) = calculator::spend(ck, &g, sp)?;
+            derived.push(note);
+            model
+        }
         SpendModelName::GammaGamma => {
             let m = "gamma-gamma";
             ck.forbid(&sp.mean, g("mean"), m, "p, q, gamma")?;
@@ -762,6 +781,7 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
         discount_elasticity: s.discount_elasticity.map_or(0.0, |x| x.get()),
         benefit_cut_dropout: s.benefit_cut_dropout.map_or(1.0, |x| x.get()),
         return_rate: s.return_rate.map_or(0.0, |x| x.get()),
+        derived,
     })
 }
 

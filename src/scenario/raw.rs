@@ -79,6 +79,16 @@ pub struct RawPopulation {
     pub segments: Vec<RawSegment>,
     /// Issue 14: the store's own customers.
     pub base: Option<RawBase>,
+    /// Issue 14: a synthetic seasoned base (`tenure = { years = N }`).
+    pub tenure: Option<RawTenure>,
+}
+
+/// `population.tenure` (issue 14): how long the synthetic day-0 customers have been
+/// customers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawTenure {
+    pub years: f64,
 }
 
 /// `[population.base]` (issue 14): a per-customer RFM table.
@@ -160,6 +170,8 @@ pub enum PurchaseModelName {
     BgNbd,
     /// Schmittlein, Morrison & Colombo (1987).
     ParetoNbd,
+    /// BG/NBD derived from what a merchant knows (issue 14; `scenario::calculator`).
+    Calculator,
 }
 
 /// `purchase = { model = ..., ... }`: a flat table so that every value error carries its own
@@ -175,6 +187,9 @@ pub struct RawPurchase {
     pub s: Option<Shape>,
     pub beta: Option<Shape>,
     pub unit: Option<TimeUnit>,
+    pub orders_per_year: Option<Shape>,
+    pub repeat_within_year: Option<Probability>,
+    pub dropout_per_order: Option<Probability>,
 }
 
 /// Spend (order value) model names.
@@ -187,6 +202,8 @@ pub enum SpendModelName {
     Lognormal,
     /// Every order has the same value.
     Fixed,
+    /// Gamma-gamma derived from the average order and its spread (issue 14).
+    Calculator,
 }
 
 /// `spend = { model = ..., ... }`, flat like [`RawPurchase`].
@@ -199,4 +216,7 @@ pub struct RawSpend {
     pub gamma: Option<Shape>,
     pub mean: Option<OrderValue>,
     pub cv: Option<Spread>,
+    pub average_order: Option<OrderValue>,
+    pub sd: Option<Shape>,
+    pub between_customer_share: Option<Probability>,
 }
