@@ -88,6 +88,48 @@ fn reading(c: &mut Criterion) {
     g.finish();
 }
 
+/// The 10M-row per-visitor CSV of the issue-16 target (~190 MB), written once to
+/// `target/bench-data/` (kept between runs; rebuilt if its size is off).
+fn ten_million_row_file() -> std::path::PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data");
+    let path = dir.join("ab_per_visitor_10m.csv");
+    let bytes = per_visitor_csv(10_000_000);
+    let fresh = std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64);
+    if !fresh {
+        std::fs::create_dir_all(&dir).expect("target/bench-data");
+        std::fs::write(&path, &bytes).expect("bench CSV written");
+    }
+    path
+}
+
+/// `ab analyze` end to end on a 10M-row file (issue 16: under 1 s per core, flat memory):
+/// read from disk, compare, render the text report. Throughput in rows.
+fn analyze_file(c: &mut Criterion) {
+    use loyalsim::ab::input::{self, ReadOptions};
+    let rows = 10_000_000u64;
+    let path = ten_million_row_file();
+    let mut g = c.benchmark_group("ab_analyze_file");
+    g.warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(20))
+        .sample_size(10);
+    g.throughput(Throughput::Elements(rows));
+    for (label, cov) in [("per_visitor", None), ("per_visitor_cuped", Some("pre"))] {
+        let read = ReadOptions {
+            covariate: cov.map(String::from),
+            ..ReadOptions::default()
+        };
+        g.bench_with_input(BenchmarkId::new(label, rows), &rows, |b, _| {
+            b.iter(|| {
+                let data = input::read_path(black_box(&path), &read).expect("reads");
+                let a = analyze::analyze("bench.csv", &data, &analyze::AnalyzeOptions::default())
+                    .expect("analyses");
+                analyze::render_text(&a)
+            })
+        });
+    }
+    g.finish();
+}
+
 fn simulator(c: &mut Criterion) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/ab-points-visibility.toml");
     let exp = Experiment::load(&path).expect("worked example loads");
@@ -113,5 +155,5 @@ fn simulator(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, statistics, reading, simulator);
+criterion_group!(benches, statistics, reading, analyze_file, simulator);
 criterion_main!(benches);

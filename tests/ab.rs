@@ -1936,3 +1936,350 @@ fn issue16_worked_example_decision_rules_are_consistent_with_the_simulation() {
         "ship rate vs power",
     );
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 16, remaining items: HTML reports, the program holdout planner
+// ---------------------------------------------------------------------------------------
+
+fn chromium() -> Option<PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|b| {
+            let out = Command::new("which").arg(b).output().ok()?;
+            out.status
+                .success()
+                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+        })
+}
+
+/// Screenshot `page` in headless Chromium (skipped without one, except under CI=true) and
+/// check that something was drawn.
+fn renders_in_chromium(page: &Path, dir: &Path) {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI=true and no Chromium: .ci/run must install it"
+        );
+        eprintln!("note: no Chromium on this machine; A/B report rendering check skipped");
+        return;
+    };
+    let shot = dir.join("shot.png");
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            &format!("--user-data-dir={}", dir.join("profile").display()),
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,3000",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    let png = std::fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 50_000,
+        "a blank page is tiny: {} bytes",
+        png.len()
+    );
+    assert!(!stderr.contains("ERR_FILE_NOT_FOUND"), "{stderr}");
+}
+
+/// Self-contained: no script, nothing fetched.
+fn self_contained(html: &str) {
+    assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+    assert!(!html.contains("<script"), "no JavaScript");
+    for pat in [
+        "src=\"http",
+        "href=\"http",
+        "url(http",
+        "@import",
+        "<img src=\"charts",
+    ] {
+        assert!(!html.contains(pat), "no external asset: {pat}");
+    }
+}
+
+#[test]
+fn issue16_analyze_html_report_has_every_estimate_and_renders() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = data_dir().join("cuped_ratio.csv");
+    let page = dir.path().join("analysis.html");
+    let o = bin()
+        .args(["ab", "analyze", csv.to_str().unwrap(), "--json"])
+        .args(["--covariate", "pre_revenue", "--cap", "p99"])
+        .args(["--ratio", "revenue/orders", "--sequential"])
+        .args(["--guardrail", "conversion", "--guardrail", "revenue/orders"])
+        .args(["--html", page.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // --json stays parseable: the note goes to stderr.
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("analysis.html"));
+    let html = std::fs::read_to_string(&page).unwrap();
+    self_contained(&html);
+    for want in [
+        "unadjusted (z-test)",
+        "unadjusted (Welch t)",
+        "CUPED",
+        "ratio (delta method)",
+        "sequential (always valid)",
+        "chance to win",
+        "Guardrails",
+        "revenue/orders",
+        "Revenue capped at",
+    ] {
+        assert!(html.contains(want), "report lacks {want}");
+    }
+    // The figures are the JSON's: the CUPED revenue difference, to the printed digits.
+    let cmp = &v["comparisons"][0];
+    let cuped = num(&cmp["revenue_per_visitor"]["cuped"]["abs_diff"]);
+    assert!(html.contains(&format!("{cuped:+.4}")), "CUPED diff {cuped}");
+    // One uncertainty band per interval and comparison: conversion (3 methods), revenue
+    // (3), relative (conversion, revenue, Bayesian revenue, the ratio).
+    let comparisons = v["comparisons"].as_array().unwrap().len();
+    assert_eq!(html.matches("class=\"band\"").count(), 10 * comparisons);
+    renders_in_chromium(&page, dir.path());
+
+    // A file loyalsim did not write is never replaced.
+    let mine = dir.path().join("mine.html");
+    std::fs::write(&mine, "my notes").unwrap();
+    let o = bin()
+        .args(["ab", "analyze", csv.to_str().unwrap(), "--html"])
+        .arg(&mine)
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "my notes");
+    // Its own file is replaced on the next run.
+    let o = bin()
+        .args(["ab", "analyze", csv.to_str().unwrap(), "--html"])
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!std::fs::read_to_string(&page)
+        .unwrap()
+        .contains("ratio (delta method)"));
+}
+
+#[test]
+fn issue16_simulate_html_report_has_decision_evsi_bands_and_renders() {
+    let rep = simulate::simulate(
+        &worked_example(),
+        &SimOptions {
+            seed: Some(3),
+            experiments: Some(150),
+            threads: None,
+        },
+    )
+    .unwrap();
+    let files = loyalsim::ab::simulation_files(&rep).unwrap();
+    let html = std::str::from_utf8(files.get("ab_report.html").expect("ab_report.html")).unwrap();
+    self_contained(html);
+    let d = rep.decision.as_ref().unwrap();
+    for r in &d.rules {
+        assert!(
+            html.contains(&format!("<td>{}</td>", r.rule)),
+            "rule {}",
+            r.rule
+        );
+        let f = r.expected_profit.unwrap();
+        assert!(
+            html.contains(&format!("{:+.0} ± {:.0}", f.value, f.se)),
+            "{} with its Monte Carlo error",
+            r.rule
+        );
+    }
+    assert!(html.contains("Value of testing by test length"));
+    assert!(html.contains(&format!(
+        "<b>{} days</b> (ship if significant)",
+        d.best_test_days.ship_if_significant
+    )));
+    for a in &d.assumptions {
+        assert!(
+            html.contains(&loyalsim::report::html::esc(a)),
+            "assumption {a}"
+        );
+    }
+    // Bands: power (2 lines), false positives (2), EVSI (2).
+    assert_eq!(html.matches("class=\"band\"").count(), 6);
+    let dir = tempfile::tempdir().unwrap();
+    files.write_atomic(&dir.path().join("sim")).unwrap();
+    renders_in_chromium(&dir.path().join("sim/ab_report.html"), dir.path());
+}
+
+const HOLDOUT_SCENARIO_DESIGN: &str = r#"
+[[designs]]
+name = "opt-in points card"
+kind = "points"
+enrolment = { mode = "opt-in", probability = 0.25, per_purchase = 0.03 }
+response = { purchase_rate = 1.03 }
+earn = { per_currency_unit = 1.0 }
+redemption = { probability = 0.7, rewards = [ { name = "$5 off", points = 250, face_value = 5.0 } ] }
+"#;
+
+#[test]
+fn issue16_holdout_se_matches_a_direct_simulation_of_holdouts() {
+    use loyalsim::ab::holdout::{self, HoldoutOptions};
+    let (n, reps) = (400u64, 300u32);
+    let text = crate::util::one_segment(
+        "{ model = \"bg-nbd\", r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, unit = \"week\" }",
+        n,
+        reps,
+        365,
+    ) + HOLDOUT_SCENARIO_DESIGN;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("holdout.toml");
+    std::fs::write(&path, &text).unwrap();
+    let opts = HoldoutOptions {
+        design: "opt-in points card".into(),
+        precision: None,
+        holdout_share: Some(0.25),
+        population: Some(n),
+        alpha: 0.05,
+        power: 0.8,
+    };
+    let plan = holdout::plan(&path, &opts).unwrap();
+    let last = plan.durations.last().unwrap();
+    assert_eq!(last.days, 365.0);
+    let predicted = last.se[0];
+
+    // Direct: in every replicate (new customers), hold out every 4th of the n customers;
+    // the estimate is the program group's mean profit minus the holdout's.
+    let sc = holdout::holdout_scenario(&path, "opt-in points card").unwrap();
+    let ctx = loyalsim::engine::customer::Context::new(&sc);
+    let estimates: Vec<f64> = (0..reps)
+        .map(|r| {
+            let p = loyalsim::engine::plan(&sc, r);
+            let (mut prog, mut hold) = ((0.0, 0.0), (0.0, 0.0));
+            for id in 0..n {
+                let mut t = ctx.empty_tallies();
+                ctx.simulate_customer(r, id, &p, &mut t);
+                if id % 4 == 0 {
+                    hold = (
+                        hold.0 + t[0].net_profit_cents() as f64 / 100.0,
+                        hold.1 + 1.0,
+                    );
+                } else {
+                    prog = (
+                        prog.0 + t[1].net_profit_cents() as f64 / 100.0,
+                        prog.1 + 1.0,
+                    );
+                }
+            }
+            prog.0 / prog.1 - hold.0 / hold.1
+        })
+        .collect();
+    let m = estimates.iter().sum::<f64>() / f64::from(reps);
+    let sd = (estimates.iter().map(|e| (e - m).powi(2)).sum::<f64>() / f64::from(reps - 1)).sqrt();
+    // The sample sd of 300 near-normal estimates has relative error 1/sqrt(2 x 299) = 4.1%.
+    let tol = 4.0 / (2.0 * f64::from(reps - 1)).sqrt();
+    assert!(
+        (sd / predicted - 1.0).abs() < tol,
+        "direct sd {sd} vs planned se {predicted} (tolerance {tol})"
+    );
+    // And the mean of the direct estimates is the engine's incremental profit.
+    let inc = last.incremental_profit;
+    assert!(
+        (m - inc.value).abs() < 4.0 * (sd / f64::from(reps).sqrt()).hypot(inc.se),
+        "{m} vs {inc:?}"
+    );
+
+    // se scales as 1/sqrt(N); the recommended share just meets the target.
+    let big = holdout::plan(
+        &path,
+        &HoldoutOptions {
+            population: Some(4 * n),
+            ..opts.clone()
+        },
+    )
+    .unwrap();
+    close(
+        big.durations.last().unwrap().se[0],
+        predicted / 2.0,
+        1e-12,
+        "se at 4N",
+    );
+    let grid = holdout::plan(
+        &path,
+        &HoldoutOptions {
+            holdout_share: None,
+            precision: Some(1.5 * predicted),
+            ..opts
+        },
+    )
+    .unwrap();
+    let rec = grid
+        .recommended
+        .as_ref()
+        .expect("a share meets 1.5 x the se at 25%");
+    let row = grid.durations.iter().find(|r| r.days == rec.days).unwrap();
+    let (vp, vh) = (row.sd_program.powi(2), row.sd_holdout.powi(2));
+    let target = 1.5 * predicted;
+    assert!(rec.se <= target * (1.0 + 1e-9), "{rec:?}");
+    assert!(holdout::holdout_se(vp, vh, n as f64, rec.share * 0.99) > target);
+}
+
+#[test]
+fn issue16_holdout_cli_json_and_bad_options() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = crate::util::one_segment(
+        "{ model = \"bg-nbd\", r = 0.243, alpha = 4.414, a = 0.793, b = 2.426, unit = \"week\" }",
+        300,
+        2,
+        200,
+    ) + HOLDOUT_SCENARIO_DESIGN;
+    std::fs::write(dir.path().join("s.toml"), &text).unwrap();
+    let base = ["ab", "holdout", "s.toml", "--design", "opt-in points card"];
+    let o = run_in(
+        dir.path(),
+        &[&base[..], &["--json", "--threads", "1"]].concat(),
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["shares"].as_array().unwrap().len(), 8);
+    let rows = v["durations"].as_array().unwrap();
+    assert!(rows.len() >= 3 && rows.iter().all(|r| r["se"].as_array().unwrap().len() == 8));
+    let o2 = run_in(
+        dir.path(),
+        &[&base[..], &["--json", "--threads", "2"]].concat(),
+    );
+    assert_eq!(o.stdout, o2.stdout, "identical for any thread count");
+    let text_out = run_in(dir.path(), &base);
+    assert!(String::from_utf8_lossy(&text_out.stdout).contains("recommended"));
+    for (args, want) in [
+        (vec!["--precision", "-1"], "--precision"),
+        (vec!["--holdout-share", "1.5"], "--holdout-share"),
+        (vec!["--alpha", "0"], "--alpha"),
+    ] {
+        let o = run_in(dir.path(), &[&base[..], &args[..]].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains(want),
+            "{args:?}"
+        );
+    }
+    let o = run_in(dir.path(), &["ab", "holdout", "s.toml", "--design", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        e.contains("s.toml") && e.contains("opt-in points card"),
+        "{e}"
+    );
+    let o = run_in(
+        dir.path(),
+        &["ab", "holdout", "s.toml", "--design", "control"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+}

@@ -14,10 +14,13 @@ pub mod analyze;
 pub mod charts;
 pub mod decision;
 pub mod experiment;
+pub mod holdout;
+pub mod html;
 pub mod input;
 pub mod plan;
 pub mod simulate;
 pub mod stats;
+pub mod svg;
 
 use std::path::PathBuf;
 
@@ -42,6 +45,41 @@ pub enum AbCommand {
     Plan(PlanArgs),
     /// Monte Carlo of a whole test from an experiment file.
     Simulate(SimulateArgs),
+    /// How many customers to keep out of a loyalty program, and for how long, to measure its
+    /// incremental profit (from the engine's simulated customers).
+    Holdout(HoldoutArgs),
+}
+
+/// Arguments of `loyalsim ab holdout`.
+#[derive(Debug, clap::Args)]
+pub struct HoldoutArgs {
+    /// Loyalty scenario (TOML).
+    pub scenario: PathBuf,
+    /// The program's design in the scenario (compared with its control).
+    #[arg(long)]
+    pub design: String,
+    /// Target standard error of the incremental profit per customer, in the scenario's
+    /// currency (default target: the simulated effect is detectable at --alpha and --power).
+    #[arg(long, value_name = "AMOUNT")]
+    pub precision: Option<f64>,
+    /// Hold out this share only (default: a table of shares from 1% to 50%).
+    #[arg(long, value_name = "SHARE")]
+    pub holdout_share: Option<f64>,
+    /// Customers the holdout is drawn from (default: the scenario's initial customers).
+    #[arg(long, value_name = "N")]
+    pub population: Option<u64>,
+    /// Significance level (two-sided) of the minimum detectable effect.
+    #[arg(long, default_value_t = 0.05)]
+    pub alpha: f64,
+    /// Power of the minimum detectable effect.
+    #[arg(long, default_value_t = 0.8)]
+    pub power: f64,
+    /// Worker threads (results are identical for any number).
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Print JSON instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// Arguments of `loyalsim ab analyze`.
@@ -89,6 +127,11 @@ pub struct AnalyzeArgs {
     /// Print JSON instead of the table.
     #[arg(long)]
     pub json: bool,
+    /// Also write a self-contained HTML report (estimate tables, Bayesian results,
+    /// guardrails, forest plots of the 95% intervals) to FILE; an existing file is replaced
+    /// only if loyalsim wrote it.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
 }
 
 /// Arguments of `loyalsim ab plan`.
@@ -276,10 +319,40 @@ fn run_analyze(a: AnalyzeArgs) -> Result<Printed> {
         }),
     };
     let result = analyze::analyze(&a.file.display().to_string(), &data, &opts)?;
-    if a.json {
-        Ok(to_json(&result)?.into())
+    let mut stderr = String::new();
+    if let Some(path) = &a.html {
+        crate::report::write::write_file_atomic(path, &html::analysis_page(&result))?;
+        stderr = format!("wrote {}\n", path.display());
+    }
+    let stdout = if a.json {
+        to_json(&result)?
     } else {
-        Ok(analyze::render_text(&result).into())
+        analyze::render_text(&result)
+    };
+    Ok(Printed { stdout, stderr })
+}
+
+fn run_holdout(a: HoldoutArgs) -> Result<Printed> {
+    let opts = holdout::HoldoutOptions {
+        design: a.design,
+        precision: a.precision,
+        holdout_share: a.holdout_share,
+        population: a.population,
+        alpha: a.alpha,
+        power: a.power,
+    };
+    let plan = match a.threads {
+        Some(t) => rayon::ThreadPoolBuilder::new()
+            .num_threads(t.max(1))
+            .build()
+            .map_err(|e| Error::Other(format!("cannot start {t} threads: {e}")))?
+            .install(|| holdout::plan(&a.scenario, &opts))?,
+        None => holdout::plan(&a.scenario, &opts)?,
+    };
+    if a.json {
+        Ok(to_json(&plan)?.into())
+    } else {
+        Ok(holdout::render_text(&plan).into())
     }
 }
 
@@ -313,6 +386,7 @@ pub fn execute(args: AbArgs) -> Result<Printed> {
                 Ok(plan::render_text(&p).into())
             }
         }
+        AbCommand::Holdout(a) => run_holdout(a),
         AbCommand::Simulate(a) => {
             let exp = experiment::Experiment::load(&a.file)?;
             let report = simulate::simulate(
@@ -329,7 +403,7 @@ pub fn execute(args: AbArgs) -> Result<Printed> {
                 .unwrap_or_else(|| PathBuf::from("output").join(experiment::slug(&exp.name)));
             files.write_atomic(&out)?;
             let stderr = format!(
-                "wrote {}/ab_simulation.json and charts/*.png|svg\n",
+                "wrote {}/ab_simulation.json, ab_report.html and charts/*.png|svg\n",
                 out.display()
             );
             let stdout = if a.json {
@@ -342,11 +416,18 @@ pub fn execute(args: AbArgs) -> Result<Printed> {
     }
 }
 
-/// The files of a simulation: `ab_simulation.json` and the charts, as bytes.
+/// The files of a simulation: `ab_simulation.json`, `ab_report.html` and the charts, as
+/// bytes.
 pub fn simulation_files(report: &simulate::SimulationReport) -> Result<OutputFiles> {
     let mut files = OutputFiles::new();
     files.add("ab_simulation.json", to_json(report)?);
-    for (path, bytes) in charts::render(report)? {
+    let charts = charts::render(report)?;
+    let lift = charts
+        .iter()
+        .find(|(p, _)| p == "charts/lift_distribution.svg")
+        .and_then(|(_, b)| std::str::from_utf8(b).ok());
+    files.add("ab_report.html", html::simulation_page(report, lift));
+    for (path, bytes) in charts {
         files.add(path, bytes);
     }
     Ok(files)
