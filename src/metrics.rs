@@ -143,6 +143,21 @@ pub struct Tally {
     pub winback_contacts: u64,
     /// Win-back contacts answered with a purchase.
     pub winback_responses: u64,
+    /// Customers who dropped out before the horizon: their revenue within the horizon,
+    /// cents (the value the churn took; issue 17).
+    pub churned_revenue_cents: i64,
+    /// Customers whose first purchase falls within the horizon (every customer but base
+    /// customers, who bought before day 0) ...
+    pub first_purchasers: u64,
+    /// ... of whom this many made a second purchase within the horizon ...
+    pub second_purchasers: u64,
+    /// ... and a third.
+    pub third_purchasers: u64,
+    /// Their orders after the first, and the days from their first to their last
+    /// purchase in thousandths: the mean time between purchases is the ratio.
+    pub first_purchaser_repeats: u64,
+    /// See `first_purchaser_repeats`.
+    pub first_purchaser_span_millidays: u64,
     /// Causal accounting over customers who also exist under the control (not referred or
     /// design-attracted ones): customers who ever enrolled ...
     pub cf_members: u64,
@@ -196,6 +211,31 @@ impl Tally {
             - self.reward_cost_cents
             - self.program_cost_cents
             + self.fee_revenue_cents
+    }
+
+    /// Count one customer's purchase path at the end of their timeline: whether their first
+    /// purchase was within the horizon and, if so, how far they got (`orders` in all,
+    /// `first` and `last` purchase days), and their revenue if they dropped out (`churned`).
+    /// The control and every design book this the same way.
+    pub fn count_customer_path(
+        &mut self,
+        opening_purchase: bool,
+        orders: u64,
+        first: f64,
+        last: f64,
+        churned: Option<i64>,
+    ) {
+        if let Some(spend_cents) = churned {
+            self.churned_revenue_cents += spend_cents;
+        }
+        if !opening_purchase || orders == 0 {
+            return;
+        }
+        self.first_purchasers += 1;
+        self.second_purchasers += u64::from(orders >= 2);
+        self.third_purchasers += u64::from(orders >= 3);
+        self.first_purchaser_repeats += orders - 1;
+        self.first_purchaser_span_millidays += ((last - first).max(0.0) * 1000.0).round() as u64;
     }
 
     /// Members at the end of each period (enrolled, not lapsed, not dropped out).
@@ -277,6 +317,12 @@ impl AddAssign<&Tally> for Tally {
         self.fraud_cost_cents += o.fraud_cost_cents;
         self.winback_contacts += o.winback_contacts;
         self.winback_responses += o.winback_responses;
+        self.churned_revenue_cents += o.churned_revenue_cents;
+        self.first_purchasers += o.first_purchasers;
+        self.second_purchasers += o.second_purchasers;
+        self.third_purchasers += o.third_purchasers;
+        self.first_purchaser_repeats += o.first_purchaser_repeats;
+        self.first_purchaser_span_millidays += o.first_purchaser_span_millidays;
         self.cf_members += o.cf_members;
         self.cf_nonmembers += o.cf_nonmembers;
         self.cf_member_spend_cents += o.cf_member_spend_cents;

@@ -393,6 +393,8 @@ impl<'a> Context<'a> {
             tally.churned += 1;
             tally.periods[self.period_of(end_of_activity)].churned += 1;
         }
+        let churned = (end_of_activity < horizon).then_some(spend);
+        tally.count_customer_path(c.opening_purchase, orders, c.arrival, t, churned);
         if c.has_counterfactual {
             let days = round_half_away((end_of_activity - c.arrival).max(0.0) * 1000.0) as u64;
             tally.cf_nonmembers += 1;
@@ -1248,6 +1250,14 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 self.tally.points_stranded += outstanding + pending;
             }
         }
+        let churned = (!self.alive).then_some(self.spend_cents);
+        self.tally.count_customer_path(
+            self.c.opening_purchase,
+            self.own_orders,
+            self.c.arrival,
+            self.last_purchase,
+            churned,
+        );
         if self.c.has_counterfactual {
             let days =
                 round_half_away((self.end_of_activity - self.c.arrival).max(0.0) * 1000.0) as u64;

@@ -115,6 +115,18 @@ impl RunInputs<'_> {
         let years = self.years();
         Some(aov * margin_share * (f / years) * life)
     }
+    /// The guide's other lifespan: the mean time between purchases (of customers whose
+    /// first purchase is in the horizon) times the purchases per customer, in years. It
+    /// treats a customer's n purchases as n gaps long, so it runs one gap longer than the
+    /// observed span; it cannot see beyond the horizon.
+    fn gap_lifespan_years(&self) -> Option<f64> {
+        let t = self.t;
+        let gap_days = ratio(
+            t.first_purchaser_span_millidays as f64 / 1000.0,
+            t.first_purchaser_repeats as f64,
+        )?;
+        Some(gap_days / 365.25 * self.frequency()?)
+    }
     /// Naive member lift: members' spend per customer minus non-members' (what a
     /// member/non-member report shows), over customers who exist under the control too.
     fn naive(&self) -> Option<f64> {
@@ -423,6 +435,38 @@ pub const RUN_METRIC_TABLE: &[RunMetric] = &[
         Number,
         "the objective minus the control's, paired",
         |r| Some(r.objective() - r.control_objective())
+    ),
+    // Issue 17: the guides' churn by value, the path of new customers, and the guide's
+    // own CLV variant.
+    metric!(
+        "churned_revenue",
+        Money,
+        "revenue within the horizon of customers who dropped out",
+        |r| Some(cents(r.t.churned_revenue_cents))
+    ),
+    metric!(
+        "value_weighted_churn_rate",
+        Share,
+        "churned_revenue / revenue: the share of the horizon's revenue whose customers are lost",
+        |r| ratio(cents(r.t.churned_revenue_cents), r.revenue())
+    ),
+    metric!(
+        "second_purchase_rate",
+        Share,
+        "share of customers with a first purchase in the horizon who made a second",
+        |r| ratio(r.t.second_purchasers as f64, r.t.first_purchasers as f64)
+    ),
+    metric!(
+        "third_purchase_rate",
+        Share,
+        "share of customers with a first purchase in the horizon who made a third",
+        |r| ratio(r.t.third_purchasers as f64, r.t.first_purchasers as f64)
+    ),
+    metric!(
+        "clv_purchase_gap",
+        Money,
+        "AOV x frequency per year x lifespan (mean time between purchases x purchases per customer), on margin",
+        |r| r.clv_with_lifespan(r.gap_lifespan_years())
     ),
 ];
 
