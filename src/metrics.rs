@@ -9,6 +9,12 @@ use std::ops::AddAssign;
 use crate::scenario::Scenario;
 use crate::stats::{self, Summary};
 
+mod table;
+pub use table::{
+    unit_of, PeriodInputs, PeriodSeries, RunInputs, RunMetric, Unit, PERIOD_METRICS,
+    PERIOD_SERIES_TABLE, RUN_METRICS, RUN_METRIC_TABLE,
+};
+
 /// Per-period counters of one design in one replicate.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PeriodTally {
@@ -137,6 +143,21 @@ pub struct Tally {
     pub winback_contacts: u64,
     /// Win-back contacts answered with a purchase.
     pub winback_responses: u64,
+    /// Customers who dropped out before the horizon: their revenue within the horizon,
+    /// cents (the value the churn took; issue 17).
+    pub churned_revenue_cents: i64,
+    /// Customers whose first purchase falls within the horizon (every customer but base
+    /// customers, who bought before day 0) ...
+    pub first_purchasers: u64,
+    /// ... of whom this many made a second purchase within the horizon ...
+    pub second_purchasers: u64,
+    /// ... and a third.
+    pub third_purchasers: u64,
+    /// Their orders after the first, and the days from their first to their last
+    /// purchase in thousandths: the mean time between purchases is the ratio.
+    pub first_purchaser_repeats: u64,
+    /// See `first_purchaser_repeats`.
+    pub first_purchaser_span_millidays: u64,
     /// Causal accounting over customers who also exist under the control (not referred or
     /// design-attracted ones): customers who ever enrolled ...
     pub cf_members: u64,
@@ -190,6 +211,31 @@ impl Tally {
             - self.reward_cost_cents
             - self.program_cost_cents
             + self.fee_revenue_cents
+    }
+
+    /// Count one customer's purchase path at the end of their timeline: whether their first
+    /// purchase was within the horizon and, if so, how far they got (`orders` in all,
+    /// `first` and `last` purchase days), and their revenue if they dropped out (`churned`).
+    /// The control and every design book this the same way.
+    pub fn count_customer_path(
+        &mut self,
+        opening_purchase: bool,
+        orders: u64,
+        first: f64,
+        last: f64,
+        churned: Option<i64>,
+    ) {
+        if let Some(spend_cents) = churned {
+            self.churned_revenue_cents += spend_cents;
+        }
+        if !opening_purchase || orders == 0 {
+            return;
+        }
+        self.first_purchasers += 1;
+        self.second_purchasers += u64::from(orders >= 2);
+        self.third_purchasers += u64::from(orders >= 3);
+        self.first_purchaser_repeats += orders - 1;
+        self.first_purchaser_span_millidays += ((last - first).max(0.0) * 1000.0).round() as u64;
     }
 
     /// Members at the end of each period (enrolled, not lapsed, not dropped out).
@@ -271,6 +317,12 @@ impl AddAssign<&Tally> for Tally {
         self.fraud_cost_cents += o.fraud_cost_cents;
         self.winback_contacts += o.winback_contacts;
         self.winback_responses += o.winback_responses;
+        self.churned_revenue_cents += o.churned_revenue_cents;
+        self.first_purchasers += o.first_purchasers;
+        self.second_purchasers += o.second_purchasers;
+        self.third_purchasers += o.third_purchasers;
+        self.first_purchaser_repeats += o.first_purchaser_repeats;
+        self.first_purchaser_span_millidays += o.first_purchaser_span_millidays;
         self.cf_members += o.cf_members;
         self.cf_nonmembers += o.cf_nonmembers;
         self.cf_member_spend_cents += o.cf_member_spend_cents;
@@ -296,65 +348,6 @@ impl AddAssign<&Tally> for Tally {
     }
 }
 
-/// Names of the run metrics, in the order they are reported.
-pub const RUN_METRICS: &[&str] = &[
-    "orders",
-    "repeat_orders",
-    "revenue",
-    "gross_margin",
-    "acquisition_cost",
-    "net_profit",
-    "net_profit_after_liability",
-    "customers_initial",
-    "customers_acquired",
-    "customers_active_end",
-    "aov",
-    "purchase_frequency",
-    "churn_rate",
-    "crr",
-    "clv_textbook",
-    "clv_simulated",
-    "members",
-    "adoption_rate",
-    "points_issued",
-    "points_redeemed",
-    "points_expired",
-    "points_outstanding",
-    "points_pending",
-    "redemption_rate",
-    "breakage_rate",
-    "points_liability",
-    "rewards_redeemed",
-    "reward_cost",
-    "program_cost",
-    "fee_revenue",
-    "discount_given",
-    "customers_referred",
-    "cards_completed",
-    "card_completion_rate",
-    "fraud_cost",
-    "incremental_revenue",
-    "incremental_net_profit",
-    "roi",
-    "naive_member_lift",
-    "causal_member_lift",
-    "naive_to_causal_ratio",
-    "member_orders_per_year",
-    "nonmember_orders_per_year",
-    "winback_contacts",
-    "winback_responses",
-    "objective",
-    "incremental_objective",
-];
-
-fn cents(c: i64) -> f64 {
-    c as f64 / 100.0
-}
-
-fn ratio(num: f64, den: f64) -> Option<f64> {
-    (den != 0.0).then(|| num / den).filter(|x| x.is_finite())
-}
-
 /// The metrics of one design in one replicate, in [`RUN_METRICS`] order, given the
 /// control's tally of the same replicate (for the paired incremental figures) and the
 /// design's cost of one outstanding point in cents. `None` marks a metric undefined for
@@ -365,136 +358,17 @@ pub fn run_metrics(
     cost_per_point: f64,
     sc: &Scenario,
 ) -> Vec<Option<f64>> {
-    let customers = t.customers() as f64;
-    let years = f64::from(sc.horizon_days) / 365.25;
-    let revenue = cents(t.revenue_cents);
-    let margin = cents(t.margin_cents);
-    let aov = ratio(revenue, t.orders as f64);
-    let frequency = ratio(t.orders as f64, customers);
-    let churn_rate = ratio(t.churned as f64, customers);
-    // Textbook CLV (the guide's formula): AOV x purchase frequency per year x average
-    // lifespan in years, lifespan = 1 / yearly churn rate. Applied to margin per order so it
-    // is comparable with the simulated truth.
-    let clv_textbook = match (aov, frequency, churn_rate) {
-        (Some(aov), Some(f), Some(c)) if c > 0.0 => {
-            let margin_share = ratio(margin, revenue).unwrap_or(0.0);
-            Some(aov * margin_share * (f / years) * (years / c))
-        }
-        _ => None,
+    let inputs = RunInputs {
+        t,
+        control,
+        cost_per_point,
+        sc,
     };
-    let issued = t.points_issued as f64;
-    let held = (t.points_outstanding + t.points_pending) as f64;
-    let incremental_profit = cents(t.net_profit_cents() - control.net_profit_cents());
-    let spend = cents(t.reward_cost_cents + t.program_cost_cents + t.discount_cents);
-    // Naive: members' spend per customer minus non-members' (what a member/non-member
-    // report shows). Causal: members' spend minus the same customers' spend under the
-    // control (their counterfactual). Over customers who exist under both.
-    let members = t.cf_members as f64;
-    let member_avg = ratio(cents(t.cf_member_spend_cents), members);
-    let nonmember_avg = ratio(cents(t.cf_nonmember_spend_cents), t.cf_nonmembers as f64);
-    let naive = member_avg.zip(nonmember_avg).map(|(m, n)| m - n);
-    let causal = ratio(
-        cents(t.cf_member_spend_cents - t.cf_member_control_spend_cents),
-        members,
-    );
-    vec![
-        Some(t.orders as f64),
-        Some(t.repeat_orders as f64),
-        Some(revenue),
-        Some(margin),
-        Some(cents(t.acquisition_cost_cents)),
-        Some(cents(t.net_profit_cents())),
-        // Accrual view: outstanding points are a liability at their cost to the merchant.
-        Some(cents(t.net_profit_cents()) - held * cost_per_point / 100.0),
-        Some(t.customers_initial as f64),
-        Some(t.customers_acquired as f64),
-        Some(t.active_end() as f64),
-        aov,
-        frequency,
-        churn_rate,
-        // CRR over the whole horizon: ((E - N) / S) x 100.
-        ratio(
-            t.active_end() as f64 - t.customers_acquired as f64,
-            t.customers_initial as f64,
-        )
-        .map(|x| x * 100.0),
-        clv_textbook,
-        ratio(margin, customers),
-        Some(t.members as f64),
-        ratio(t.members as f64, customers),
-        Some(issued),
-        Some(t.points_redeemed as f64),
-        Some(t.points_expired as f64),
-        Some(t.points_outstanding as f64),
-        Some(t.points_pending as f64),
-        ratio(t.points_redeemed as f64, issued),
-        // Breakage the simulator can already see: expired points plus points held by
-        // customers who have dropped out (they will never redeem them).
-        ratio((t.points_expired + t.points_stranded) as f64, issued),
-        Some(held * cost_per_point / 100.0),
-        Some(t.rewards_redeemed as f64),
-        Some(cents(t.reward_cost_cents)),
-        Some(cents(t.program_cost_cents)),
-        Some(cents(t.fee_revenue_cents)),
-        Some(cents(t.discount_cents)),
-        Some(t.customers_referred as f64),
-        Some(t.cards_completed as f64),
-        ratio(t.card_completers as f64, t.members as f64),
-        Some(cents(t.fraud_cost_cents)),
-        Some(cents(t.revenue_cents - control.revenue_cents)),
-        Some(incremental_profit),
-        // ROI: incremental net profit per unit of program spend (rewards, running costs,
-        // discounts); undefined for a design that spends nothing.
-        ratio(incremental_profit, spend),
-        naive,
-        causal,
-        match (naive, causal) {
-            (Some(n), Some(c)) if c.abs() > 1e-9 => Some(n / c),
-            _ => None,
-        },
-        ratio(
-            t.cf_member_orders as f64,
-            t.cf_member_millidays as f64 / 1000.0 / 365.25,
-        ),
-        ratio(
-            t.cf_nonmember_orders as f64,
-            t.cf_nonmember_millidays as f64 / 1000.0 / 365.25,
-        ),
-        Some(t.winback_contacts as f64),
-        Some(t.winback_responses as f64),
-        // The `[finance]` objective (NPV after points liability), and against the control.
-        Some(sc.finance.objective(t, cost_per_point, sc)),
-        Some(
-            sc.finance.objective(t, cost_per_point, sc)
-                - sc.finance
-                    .objective(control, control_cost_per_point(sc), sc),
-        ),
-    ]
+    RUN_METRIC_TABLE
+        .iter()
+        .map(|m| (m.value)(&inputs))
+        .collect()
 }
-
-fn control_cost_per_point(sc: &Scenario) -> f64 {
-    sc.control_design().cost_per_point()
-}
-
-/// Names of the per-period series, in the order they are reported.
-pub const PERIOD_METRICS: &[&str] = &[
-    "active_customers",
-    "new_customers",
-    "orders",
-    "revenue",
-    "gross_margin",
-    "churned_customers",
-    "crr",
-    "members",
-    "points_outstanding",
-    "points_liability",
-    "reward_cost",
-    "program_cost",
-    "fee_revenue",
-    "net_profit",
-    "cumulative_net_profit",
-    "cumulative_incremental_net_profit",
-];
 
 /// Per-period metrics of one design in one replicate: `[period][PERIOD_METRICS]`.
 pub fn period_metrics(t: &Tally, control: &Tally, cost_per_point: f64) -> Vec<Vec<Option<f64>>> {
@@ -509,29 +383,23 @@ pub fn period_metrics(t: &Tally, control: &Tally, cost_per_point: f64) -> Vec<Ve
         .zip(&control.periods)
         .enumerate()
         .map(|(i, (p, cp))| {
-            let end = active[i];
-            let crr = ratio(end as f64 - p.new_customers as f64, start as f64).map(|x| x * 100.0);
-            start = end;
             cumulative += p.net_profit_cents();
             cumulative_control += cp.net_profit_cents();
-            vec![
-                Some(end as f64),
-                Some(p.new_customers as f64),
-                Some(p.orders as f64),
-                Some(cents(p.revenue_cents)),
-                Some(cents(p.margin_cents)),
-                Some(p.churned as f64),
-                crr,
-                Some(members[i] as f64),
-                Some(points[i] as f64),
-                Some(points[i] as f64 * cost_per_point / 100.0),
-                Some(cents(p.reward_cost_cents)),
-                Some(cents(p.program_cost_cents)),
-                Some(cents(p.fee_revenue_cents)),
-                Some(cents(p.net_profit_cents())),
-                Some(cents(cumulative)),
-                Some(cents(cumulative - cumulative_control)),
-            ]
+            let inputs = PeriodInputs {
+                p,
+                active_start: start,
+                active_end: active[i],
+                members: members[i],
+                points: points[i],
+                cost_per_point,
+                cumulative_cents: cumulative,
+                cumulative_control_cents: cumulative_control,
+            };
+            start = active[i];
+            PERIOD_SERIES_TABLE
+                .iter()
+                .map(|s| (s.value)(&inputs))
+                .collect()
         })
         .collect()
 }

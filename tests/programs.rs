@@ -326,3 +326,94 @@ fn pairing_narrows_the_ci_of_incremental_profit() {
         "paired {paired} vs independent {independent}"
     );
 }
+
+/// Issue 17 metrics: the share of new customers reaching a second and a third purchase
+/// against BG/NBD's closed form P(X(t) >= 1) and P(X(t) >= 2) (Fader, Hardie & Lee 2005,
+/// eq. 8), with every customer's first purchase at day 0 and t the horizon. Per replicate
+/// the share of 20,000 customers; across 10 replicates the mean has standard error
+/// sd / sqrt(10); |z| < 4 (a false alarm about once in 16,000 runs). The same check
+/// rejects the closed form with r 5% off (z about 15), so it can fail.
+#[test]
+fn second_and_third_purchase_rates_match_bgnbd() {
+    let (r, alpha, a, b): (f64, f64, f64, f64) = (0.243, 4.414, 0.793, 2.426);
+    let purchase = format!(
+        "{{ model = \"bg-nbd\", r = {r}, alpha = {alpha}, a = {a}, b = {b}, unit = \"week\" }}"
+    );
+    let sc = scenario(&crate::util::one_segment(&purchase, 20_000, 10, 365));
+    let res = run(&sc);
+    let t = 365.0 / 7.0;
+    // P(X(t) = 0) and P(X(t) = 1): eq. 8 at x = 0 and x = 1.
+    let p01 = |r: f64| {
+        let p0 = (alpha / (alpha + t)).powf(r);
+        let p1 = b / (a + b) * r * p0 * (t / (alpha + t)) + a / (a + b) * (1.0 - p0);
+        (p0, p1)
+    };
+    let (p0, p1) = p01(r);
+    let (w0, w1) = p01(r * 1.05);
+    let rates = |name: &str| -> (f64, f64) {
+        let i = RunResults::metric_index(name).unwrap();
+        let xs: Vec<f64> = res
+            .replicate_metrics(&sc)
+            .iter()
+            .map(|rep| rep[0][i].unwrap())
+            .collect();
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0);
+        (mean, (var / n).sqrt())
+    };
+    for (name, exact, wrong) in [
+        ("second_purchase_rate", 1.0 - p0, 1.0 - w0),
+        ("third_purchase_rate", 1.0 - p0 - p1, 1.0 - w0 - w1),
+    ] {
+        let (mean, se) = rates(name);
+        let (z, z_wrong) = ((mean - exact) / se, (mean - wrong) / se);
+        eprintln!("{name}: sim {mean:.4} ± {se:.4} vs exact {exact:.4} (z = {z:.2}; r +5%: z = {z_wrong:.2})");
+        assert!(z.abs() < 4.0, "{name}: z = {z}");
+        assert!(
+            z_wrong.abs() > 4.0,
+            "{name}: r 5% off went unnoticed (z = {z_wrong})"
+        );
+    }
+}
+
+/// Issue 17 metrics, identities (exact, no tolerance): value-weighted churn is the churned
+/// customers' revenue over all revenue, strictly between 0 and 1 when some but not all
+/// customers drop out; without base customers every customer is a first purchaser and
+/// their repeats are all repeat orders; the gap-based CLV is positive and finite.
+#[test]
+fn value_weighted_churn_and_clv_variant_are_consistent() {
+    let sc = scenario(&with_designs("", 2_000, 4, 365));
+    let res = run(&sc);
+    let idx = |m: &str| RunResults::metric_index(m).unwrap();
+    for (rep, tallies) in res.replicate_metrics(&sc).iter().zip(&res.tallies) {
+        let (m, t) = (&rep[0], &tallies[0]);
+        let vw = m[idx("value_weighted_churn_rate")].unwrap();
+        assert!(vw > 0.0 && vw < 1.0, "{vw}");
+        let revenue = m[idx("revenue")].unwrap();
+        assert!((vw * revenue - m[idx("churned_revenue")].unwrap()).abs() < 1e-6);
+        assert!(
+            t.first_purchasers == t.customers(),
+            "no base customers here"
+        );
+        assert!(t.third_purchasers <= t.second_purchasers);
+        assert_eq!(t.first_purchaser_repeats, t.repeat_orders);
+        let clv = m[idx("clv_purchase_gap")].unwrap();
+        assert!(clv > 0.0 && clv.is_finite(), "{clv}");
+    }
+}
+
+/// The metric table is the one source of metric names: the README's metrics table
+/// documents every one of them (a metric added without a README row fails here).
+#[test]
+fn readme_documents_every_run_metric() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    for m in loyalsim::metrics::RUN_METRIC_TABLE {
+        assert!(
+            readme.contains(&format!("`{}`", m.name)),
+            "README lacks `{}`",
+            m.name
+        );
+    }
+}

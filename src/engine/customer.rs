@@ -351,6 +351,7 @@ impl<'a> Context<'a> {
         }
         let mut spend = 0i64;
         let mut orders = 0u64;
+        let mut last = c.arrival;
         let (end_of_activity, rng) = self.control_orders(c, rng, record, |t, value, repeat| {
             // A returned order is refunded in full: it counts as an order, earns nothing.
             let cents = if returned(return_rate, &mut returns) {
@@ -369,11 +370,14 @@ impl<'a> Context<'a> {
             tally.margin_cents += gross;
             spend += cents;
             orders += 1;
+            last = t;
         });
         if end_of_activity < self.horizon {
             tally.churned += 1;
             tally.periods[self.period_of(end_of_activity)].churned += 1;
         }
+        let churned = (end_of_activity < self.horizon).then_some(spend);
+        tally.count_customer_path(c.opening_purchase, orders, c.arrival, last, churned);
         if c.has_counterfactual {
             let days = round_half_away((end_of_activity - c.arrival).max(0.0) * 1000.0) as u64;
             tally.cf_nonmembers += 1;
@@ -1262,6 +1266,14 @@ impl<'c, 'a> Timeline<'c, 'a> {
                 self.tally.points_stranded += outstanding + pending;
             }
         }
+        let churned = (!self.alive).then_some(self.spend_cents);
+        self.tally.count_customer_path(
+            self.c.opening_purchase,
+            self.own_orders,
+            self.c.arrival,
+            self.last_purchase,
+            churned,
+        );
         if self.c.has_counterfactual {
             let days =
                 round_half_away((self.end_of_activity - self.c.arrival).max(0.0) * 1000.0) as u64;

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::charts::{RunCharts, CHARTS};
 use super::table::thousands;
-use crate::metrics::{RunResults, RUN_METRICS};
+use crate::metrics::{unit_of, RunResults, Unit, RUN_METRICS};
 use crate::scenario::{PurchaseModel, Scenario, SpendModel};
 use crate::stats::Summary;
 
@@ -21,49 +21,19 @@ pub fn esc(s: &str) -> String {
 /// How a metric is shown: money, a share (as %), CRR (already in %), ROI (a ratio, as in
 /// the terminal and the CSV), or a plain number without spurious decimals.
 fn format(metric: &str, v: f64) -> String {
-    const MONEY: &[&str] = &[
-        "revenue",
-        "gross_margin",
-        "acquisition_cost",
-        "net_profit",
-        "net_profit_after_liability",
-        "aov",
-        "clv_textbook",
-        "clv_simulated",
-        "points_liability",
-        "reward_cost",
-        "program_cost",
-        "fee_revenue",
-        "discount_given",
-        "fraud_cost",
-        "incremental_revenue",
-        "incremental_net_profit",
-        "naive_member_lift",
-        "causal_member_lift",
-    ];
-    const SHARE: &[&str] = &[
-        "churn_rate",
-        "adoption_rate",
-        "redemption_rate",
-        "breakage_rate",
-        "card_completion_rate",
-    ];
-    if MONEY.contains(&metric) {
-        let sign = if v < 0.0 { "-" } else { "" };
-        format!(
-            "{sign}${}",
-            thousands(v.abs(), if v.abs() < 1000.0 { 2 } else { 0 })
-        )
-    } else if SHARE.contains(&metric) {
-        format!("{:.1}%", 100.0 * v)
-    } else if metric == "crr" {
-        format!("{v:.1}%")
-    } else if metric == "roi" {
-        super::table::roi(v)
-    } else if v.abs() >= 1000.0 {
-        thousands(v, 0)
-    } else {
-        super::table::number(v, 2)
+    match unit_of(metric) {
+        Unit::Money => {
+            let sign = if v < 0.0 { "-" } else { "" };
+            format!(
+                "{sign}${}",
+                thousands(v.abs(), if v.abs() < 1000.0 { 2 } else { 0 })
+            )
+        }
+        Unit::Share => format!("{:.1}%", 100.0 * v),
+        Unit::Percent => format!("{v:.1}%"),
+        Unit::Ratio => super::table::roi(v),
+        Unit::Number if v.abs() >= 1000.0 => thousands(v, 0),
+        Unit::Number => super::table::number(v, 2),
     }
 }
 

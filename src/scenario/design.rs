@@ -339,13 +339,7 @@ pub(crate) fn validate(
         categories,
     };
     if d.kind == Kind::None {
-        if d.has_parts() {
-            return Err(dc.err(
-                "kind",
-                "a `none` design is the control and takes no program parts; give it another kind",
-            ));
-        }
-        return Ok(Design::control(&d.name));
+        return control(&dc, &d);
     }
     let enrolment = part::enrolment::validate(&dc, d.enrolment.as_ref())?;
     let response = part::response::validate(&dc, d.response.as_ref())?;
@@ -386,13 +380,7 @@ pub(crate) fn validate(
         .as_ref()
         .map(|a| part::acquisition::validate(&dc, a))
         .transpose()?;
-    let winback = d.winback.as_ref().map(part::winback::validate);
-    if winback.is_some_and(|w| w.bonus_points > 0) && redemption.is_none() {
-        return Err(dc.err(
-            "winback.bonus_points",
-            "bonus points need a [designs.redemption] table to be spent",
-        ));
-    }
+    let winback = winback(&dc, &d, redemption.is_some())?;
     if membership.is_some_and(|m| m.decision == JoinDecision::Value)
         && d.enrolment
             .as_ref()
@@ -403,15 +391,7 @@ pub(crate) fn validate(
             "`value` decides who pays; it cannot be combined with enrolment mode \"auto\"",
         ));
     }
-
-    let start_day = d.start_day.map_or(0.0, |x| x.get());
-    if start_day >= f64::from(horizon_days) {
-        return Err(dc.err(
-            "start_day",
-            format!("must be a day within the horizon: 0 <= start_day < {horizon_days}"),
-        ));
-    }
-
+    let start_day = start_day(&dc, &d, horizon_days)?;
     Ok(Design {
         name: d.name.clone(),
         kind: d.kind,
@@ -433,6 +413,45 @@ pub(crate) fn validate(
         winback,
         start_day,
     })
+}
+
+/// The control (`kind = "none"`): a design without parts.
+fn control(dc: &DesignCheck, d: &RawDesign) -> Result<Design> {
+    if d.has_parts() {
+        return Err(dc.err(
+            "kind",
+            "a `none` design is the control and takes no program parts; give it another kind",
+        ));
+    }
+    Ok(Design::control(&d.name))
+}
+
+/// `[designs.winback]`, whose bonus points need a redemption table to be worth anything.
+fn winback(
+    dc: &DesignCheck,
+    d: &RawDesign,
+    redeemable: bool,
+) -> Result<Option<part::winback::Winback>> {
+    let winback = d.winback.as_ref().map(part::winback::validate);
+    if winback.is_some_and(|w| w.bonus_points > 0) && !redeemable {
+        return Err(dc.err(
+            "winback.bonus_points",
+            "bonus points need a [designs.redemption] table to be spent",
+        ));
+    }
+    Ok(winback)
+}
+
+/// The launch day: within the horizon (0 without `start_day`).
+fn start_day(dc: &DesignCheck, d: &RawDesign, horizon_days: u32) -> Result<f64> {
+    let start_day = d.start_day.map_or(0.0, |x| x.get());
+    if start_day >= f64::from(horizon_days) {
+        return Err(dc.err(
+            "start_day",
+            format!("must be a day within the horizon: 0 <= start_day < {horizon_days}"),
+        ));
+    }
+    Ok(start_day)
 }
 
 /// The parts that make up a design's currency (points or store credit) and its rules.

@@ -520,119 +520,17 @@ fn validate_base(
     }))
 }
 
+/// Validate a parsed scenario: each block in turn, then the checks across blocks.
 fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Result<Scenario> {
     let ck = Checker { loc, origin };
     if raw.name.trim().is_empty() {
         return Err(ck.err("name", "must not be empty"));
     }
     let pop = &raw.population;
-    if pop.segments.is_empty() {
-        return Err(ck.err(
-            "population",
-            "needs at least one [[population.segments]] entry",
-        ));
-    }
-    let mut segments = Vec::with_capacity(pop.segments.len());
-    for (i, s) in pop.segments.iter().enumerate() {
-        let base = format!("population.segments[{i}]");
-        if s.name.trim().is_empty() {
-            return Err(ck.err(format!("{base}.name"), "must not be empty"));
-        }
-        if segments.iter().any(|x: &Segment| x.name == s.name) {
-            return Err(ck.err(
-                format!("{base}.name"),
-                format!(
-                    "segment name `{}` is used twice; names must be unique",
-                    s.name
-                ),
-            ));
-        }
-        segments.push(validate_segment(&ck, &base, s)?);
-    }
-    let total: f64 = segments.iter().map(|s| s.share).sum();
-    if (total - 1.0).abs() > 1e-6 {
-        return Err(ck.err(
-            "population.segments[0].share",
-            format!("segment shares must sum to 1, they sum to {total}"),
-        ));
-    }
-    let acquisition = match &pop.acquisition {
-        None => None,
-        Some(a) => {
-            if a.per_day.get() > 1e6 {
-                return Err(ck.err(
-                    "population.acquisition.per_day",
-                    format!("must be at most 1000000 per day, got {}", a.per_day.get()),
-                ));
-            }
-            Some(Acquisition {
-                per_day: a.per_day.get(),
-                cost_per_customer_cents: units::to_cents(
-                    a.cost_per_customer.map_or(0.0, |c| c.get()),
-                ),
-            })
-        }
-    };
-    let mut categories: Vec<Category> = Vec::new();
-    let mut category_share = 0.0;
-    for (i, c) in raw.categories.iter().flatten().enumerate() {
-        if categories.iter().any(|x| x.name == c.name) || c.name.trim().is_empty() {
-            return Err(ck.err(
-                format!("categories[{i}].name"),
-                format!(
-                    "category names must be unique and not empty, got `{}`",
-                    c.name
-                ),
-            ));
-        }
-        category_share += c.share_of_spend.get();
-        if category_share > 1.0 + 1e-9 {
-            return Err(ck.err(
-                format!("categories[{i}].share_of_spend"),
-                format!(
-                    "category shares of spend add up to {category_share}; at most 1 is allowed"
-                ),
-            ));
-        }
-        categories.push(Category {
-            name: c.name.clone(),
-            share_of_spend: c.share_of_spend.get(),
-            margin: c.margin.get(),
-        });
-    }
-    if raw.designs.is_empty() {
-        return Err(ck.err(
-            "designs",
-            "needs at least one [[designs]] entry (a `kind = \"none\"` control to compare with)",
-        ));
-    }
-    let mut designs: Vec<Design> = Vec::with_capacity(raw.designs.len());
-    for (i, d) in raw.designs.iter().enumerate() {
-        let field = format!("designs[{i}].name");
-        if d.name.trim().is_empty() {
-            return Err(ck.err(field, "must not be empty"));
-        }
-        if designs.iter().any(|x| x.name == d.name) {
-            return Err(ck.err(
-                field,
-                format!(
-                    "design name `{}` is used twice; names must be unique",
-                    d.name
-                ),
-            ));
-        }
-        let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
-        let cats: Vec<String> = categories.iter().map(|c| c.name.clone()).collect();
-        designs.push(design::validate(
-            &ck,
-            i,
-            d,
-            &names,
-            &cats,
-            raw.horizon_days.0,
-        )?);
-        check_earn_scale(&ck, i, designs.last().expect("just pushed"), &segments)?;
-    }
+    let segments = validate_segments(&ck, &pop.segments)?;
+    let acquisition = validate_acquisition(&ck, pop.acquisition.as_ref())?;
+    let categories = validate_categories(&ck, raw.categories.iter().flatten())?;
+    let designs = validate_designs(&ck, &raw, &segments, &categories)?;
     let control = designs
         .iter()
         .position(|d| d.kind == Kind::None)
@@ -669,6 +567,140 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
         finance: crate::finance::Finance::validate(raw.finance.as_ref())
             .map_err(|(f, m)| ck.err(f, m))?,
     };
+    check_population_size(&ck, &scenario)?;
+    Ok(scenario)
+}
+
+/// The segments: unique non-empty names, each segment valid, shares summing to 1.
+fn validate_segments(ck: &Checker, raw: &[RawSegment]) -> Result<Vec<Segment>> {
+    if raw.is_empty() {
+        return Err(ck.err(
+            "population",
+            "needs at least one [[population.segments]] entry",
+        ));
+    }
+    let mut segments = Vec::with_capacity(raw.len());
+    for (i, s) in raw.iter().enumerate() {
+        let base = format!("population.segments[{i}]");
+        if s.name.trim().is_empty() {
+            return Err(ck.err(format!("{base}.name"), "must not be empty"));
+        }
+        if segments.iter().any(|x: &Segment| x.name == s.name) {
+            return Err(ck.err(
+                format!("{base}.name"),
+                format!(
+                    "segment name `{}` is used twice; names must be unique",
+                    s.name
+                ),
+            ));
+        }
+        segments.push(validate_segment(ck, &base, s)?);
+    }
+    let total: f64 = segments.iter().map(|s| s.share).sum();
+    if (total - 1.0).abs() > 1e-6 {
+        return Err(ck.err(
+            "population.segments[0].share",
+            format!("segment shares must sum to 1, they sum to {total}"),
+        ));
+    }
+    Ok(segments)
+}
+
+/// `[population.acquisition]`, if given: a bounded arrival rate and its cost.
+fn validate_acquisition(
+    ck: &Checker,
+    raw: Option<&raw::RawAcquisition>,
+) -> Result<Option<Acquisition>> {
+    let Some(a) = raw else {
+        return Ok(None);
+    };
+    if a.per_day.get() > 1e6 {
+        return Err(ck.err(
+            "population.acquisition.per_day",
+            format!("must be at most 1000000 per day, got {}", a.per_day.get()),
+        ));
+    }
+    Ok(Some(Acquisition {
+        per_day: a.per_day.get(),
+        cost_per_customer_cents: units::to_cents(a.cost_per_customer.map_or(0.0, |c| c.get())),
+    }))
+}
+
+/// `[[categories]]`: unique non-empty names, shares of spend adding up to at most 1.
+fn validate_categories<'r>(
+    ck: &Checker,
+    raw: impl Iterator<Item = &'r raw::RawCategory>,
+) -> Result<Vec<Category>> {
+    let mut categories: Vec<Category> = Vec::new();
+    let mut category_share = 0.0;
+    for (i, c) in raw.enumerate() {
+        if categories.iter().any(|x| x.name == c.name) || c.name.trim().is_empty() {
+            return Err(ck.err(
+                format!("categories[{i}].name"),
+                format!(
+                    "category names must be unique and not empty, got `{}`",
+                    c.name
+                ),
+            ));
+        }
+        category_share += c.share_of_spend.get();
+        if category_share > 1.0 + 1e-9 {
+            return Err(ck.err(
+                format!("categories[{i}].share_of_spend"),
+                format!(
+                    "category shares of spend add up to {category_share}; at most 1 is allowed"
+                ),
+            ));
+        }
+        categories.push(Category {
+            name: c.name.clone(),
+            share_of_spend: c.share_of_spend.get(),
+            margin: c.margin.get(),
+        });
+    }
+    Ok(categories)
+}
+
+/// `[[designs]]`: at least one, unique non-empty names, each design valid against the
+/// segments and categories it refers to.
+fn validate_designs(
+    ck: &Checker,
+    raw: &RawScenario,
+    segments: &[Segment],
+    categories: &[Category],
+) -> Result<Vec<Design>> {
+    if raw.designs.is_empty() {
+        return Err(ck.err(
+            "designs",
+            "needs at least one [[designs]] entry (a `kind = \"none\"` control to compare with)",
+        ));
+    }
+    let names: Vec<String> = segments.iter().map(|s| s.name.clone()).collect();
+    let cats: Vec<String> = categories.iter().map(|c| c.name.clone()).collect();
+    let mut designs: Vec<Design> = Vec::with_capacity(raw.designs.len());
+    for (i, d) in raw.designs.iter().enumerate() {
+        let field = format!("designs[{i}].name");
+        if d.name.trim().is_empty() {
+            return Err(ck.err(field, "must not be empty"));
+        }
+        if designs.iter().any(|x| x.name == d.name) {
+            return Err(ck.err(
+                field,
+                format!(
+                    "design name `{}` is used twice; names must be unique",
+                    d.name
+                ),
+            ));
+        }
+        let design = design::validate(ck, i, d, &names, &cats, raw.horizon_days.0)?;
+        check_earn_scale(ck, i, &design, segments)?;
+        designs.push(design);
+    }
+    Ok(designs)
+}
+
+/// The population is neither empty nor beyond what a run can hold.
+fn check_population_size(ck: &Checker, scenario: &Scenario) -> Result<()> {
     if scenario.population.customers == 0
         && scenario.population.base.is_none()
         && scenario.expected_acquired() == 0.0
@@ -688,7 +720,7 @@ fn validate(raw: RawScenario, loc: &Locator, origin: &str, sha256: String) -> Re
             ),
         ));
     }
-    Ok(scenario)
+    Ok(())
 }
 
 fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment> {
