@@ -325,9 +325,13 @@ fn simulate_rfm(pareto: bool, p: [f64; 4], n: usize, seed: u64) -> Vec<rfm::Rfm>
             // Pareto/NBD: an exponential lifetime; BG/NBD: death after a purchase w.p. q.
             let (life, q) = if pareto {
                 let mu: f64 = Gamma::new(p[2], 1.0 / p[3]).unwrap().sample(&mut rng);
-                (Exp1.sample(&mut rng) / mu, 0.0)
+                let e: f64 = Exp1.sample(&mut rng);
+                (e / mu, 0.0)
             } else {
-                (f64::INFINITY, Beta::new(p[2], p[3]).unwrap().sample(&mut rng))
+                (
+                    f64::INFINITY,
+                    Beta::new(p[2], p[3]).unwrap().sample(&mut rng),
+                )
             };
             let (mut x, mut tx, mut now) = (0.0, 0.0, 0.0);
             loop {
@@ -390,7 +394,11 @@ fn fits_finish_in_bounded_work_and_recover_pareto_parameters() {
         );
         for f in [&bg, &pn] {
             assert!(f.iterations <= 300, "set {k}: {} iterations", f.iterations);
-            assert!(f.evaluations <= 600, "set {k}: {} evaluations", f.evaluations);
+            assert!(
+                f.evaluations <= 600,
+                "set {k}: {} evaluations",
+                f.evaluations
+            );
             assert!(f.log_likelihood.is_finite(), "set {k}");
         }
         if let Some(note) = &pn.limit {
@@ -399,10 +407,13 @@ fn fits_finish_in_bounded_work_and_recover_pareto_parameters() {
         }
         if pareto && n >= 1000 {
             assert!(pn.limit.is_none(), "set {k}: {:?}", pn.limit);
-            for i in 0..4 {
+            for (i, (got, want)) in pn.params.iter().zip(truth).enumerate() {
                 let se = pn.std_errors[i].expect("finite standard error");
-                let z = (pn.params[i] - truth[i]) / se;
-                assert!(z.abs() < 4.0, "set {k} param {i}: {} vs {} (se {se})", pn.params[i], truth[i]);
+                let z = (got - want) / se;
+                assert!(
+                    z.abs() < 4.0,
+                    "set {k} param {i}: {got} vs {want} (se {se})"
+                );
             }
         }
     }
@@ -462,8 +473,15 @@ fn pareto_nbd_likelihood_and_fit_match_lifetimes() {
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "{out}{}", String::from_utf8_lossy(&o.stderr));
-    eprintln!("lifetimes: {out}ours: {:?} LL {}", f.params, f.log_likelihood);
+    assert!(
+        o.status.success(),
+        "{out}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    eprintln!(
+        "lifetimes: {out}ours: {:?} LL {}",
+        f.params, f.log_likelihood
+    );
     let get = |key: &str| -> f64 {
         out.split_whitespace()
             .find_map(|w| w.strip_prefix(key))
@@ -482,5 +500,10 @@ fn pareto_nbd_likelihood_and_fit_match_lifetimes() {
         (models::pareto_ll(&theirs, &rows) - get("ll=")).abs() < 1e-6,
         "same likelihood at lifetimes' optimum"
     );
-    assert!(f.log_likelihood >= get("ll=") - 1e-6, "{} < {}", f.log_likelihood, get("ll="));
+    assert!(
+        f.log_likelihood >= get("ll=") - 1e-6,
+        "{} < {}",
+        f.log_likelihood,
+        get("ll=")
+    );
 }

@@ -589,7 +589,8 @@ pub fn render_text(rep: &FitReport) -> String {
                 "  {n:<6} {v:>10.4}  (se {})",
                 e.map_or("n/a".into(), |e| format!("{e:.4}"))
             );
-        }        if let Some(note) = &p.limit {
+        }
+        if let Some(note) = &p.limit {
             let _ = writeln!(s, "  {note}");
         }
     }

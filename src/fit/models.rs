@@ -169,7 +169,11 @@ pub fn bgnbd_ll_grad(p: &[f64], groups: &[([f64; 3], f64)]) -> (f64, [f64; 4]) {
         // log-sum-exp of a3 and a4 with one exp: e = e^-|a4 - a3| (0 when x = 0).
         let e = (-(a4 - a3).abs()).exp();
         let l = a3.max(a4) + e.ln_1p();
-        let w4 = if a4 > a3 { 1.0 / (1.0 + e) } else { e / (1.0 + e) };
+        let w4 = if a4 > a3 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
         let w3 = 1.0 - w4;
         ll += n * (common + fx.ln_gammas + l);
         g[0] += n * (fx.dg_rx - dg_r + ln_alpha - w3 * ln_t - w4 * ln_tx);
@@ -276,11 +280,7 @@ pub fn bfgs(f: &ValueAndGradient<'_>, x0: &[f64], iterations: usize, bound: f64)
         let mut step = if longest > 5.0 { 5.0 / longest } else { 1.0 };
         let mut accepted = None;
         for _ in 0..60 {
-            let xn: Vec<f64> = x
-                .iter()
-                .zip(&d)
-                .map(|(a, b)| clamp(a + step * b))
-                .collect();
+            let xn: Vec<f64> = x.iter().zip(&d).map(|(a, b)| clamp(a + step * b)).collect();
             let (fnew, gnew) = f(&xn);
             out.evaluations += 1;
             if fnew.is_finite() && fnew <= fx + 1e-4 * step * slope {
@@ -438,7 +438,11 @@ fn std_errors(
         up[j] += h;
         dn[j] -= h;
         let (gu, gd) = (ll_grad(&up).1, ll_grad(&dn).1);
-        columns.push((0..n).map(|i| (gu[i] - gd[i]) / (2.0 * h)).collect::<Vec<f64>>());
+        columns.push(
+            (0..n)
+                .map(|i| (gu[i] - gd[i]) / (2.0 * h))
+                .collect::<Vec<f64>>(),
+        );
     }
     // Observed information: minus the (symmetrised) Hessian.
     let info: Vec<Vec<f64>> = (0..n)

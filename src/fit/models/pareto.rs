@@ -47,7 +47,12 @@ fn integrand(p: &[f64; 4], x: f64, tau: f64) -> (f64, [f64; 4]) {
     let (la, lb) = ((tau / alpha).ln_1p(), (tau / beta).ln_1p());
     let (ia, ib) = (1.0 / (alpha + tau), 1.0 / (beta + tau));
     let q = -r * la - x * (alpha.ln() + la) - s * lb - (beta.ln() + lb);
-    let d = [-la, r * tau * ia / alpha - x * ia, -lb, s * tau * ib / beta - ib];
+    let d = [
+        -la,
+        r * tau * ia / alpha - x * ia,
+        -lb,
+        s * tau * ib / beta - ib,
+    ];
     (q, d)
 }
 
@@ -243,8 +248,8 @@ mod tests {
                     let (mut up, mut dn) = (p, p);
                     up[k] += h;
                     dn[k] -= h;
-                    let fd = (pareto_ll_one(&up, x, tx, t) - pareto_ll_one(&dn, x, tx, t))
-                        / (2.0 * h);
+                    let fd =
+                        (pareto_ll_one(&up, x, tx, t) - pareto_ll_one(&dn, x, tx, t)) / (2.0 * h);
                     assert!(
                         (g[k] - fd).abs() < 1e-5 * (1.0 + fd.abs()),
                         "{p:?} ({x},{tx},{t}) d{k}: {} vs {fd}",
