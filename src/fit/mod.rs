@@ -420,7 +420,7 @@ pub fn render_json(rep: &FitReport) -> Vec<u8> {
         .filter_map(|(n, f)| Some((*n, (*f)?)))
         .map(|(name, f)| {
             let (p, se) = params_json(f);
-            json!({"model": name, "params": p, "std_errors": se, "log_likelihood": f.log_likelihood, "aic": f.aic()})
+            json!({"model": name, "params": p, "std_errors": se, "log_likelihood": f.log_likelihood, "aic": f.aic(), "limit": f.limit, "iterations": f.iterations})
         })
         .collect();
     let gg = rep.gamma_gamma.as_ref().map(|g| {
@@ -589,6 +589,9 @@ pub fn render_text(rep: &FitReport) -> String {
                 "  {n:<6} {v:>10.4}  (se {})",
                 e.map_or("n/a".into(), |e| format!("{e:.4}"))
             );
+        }
+        if let Some(note) = &p.limit {
+            let _ = writeln!(s, "  {note}");
         }
     }
     let _ = writeln!(

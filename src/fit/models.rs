@@ -5,13 +5,19 @@
 //!
 //! Likelihoods are evaluated in log space (ln-gamma, log-sum-exp) so that customers with
 //! many purchases or long histories do not overflow. Parameters are optimised on the log
-//! scale (all are positive): BG/NBD and gamma-gamma by BFGS with analytic gradients,
-//! Pareto/NBD by Nelder–Mead; then the Hessian of the log-likelihood on the
+//! scale (all are positive) by BFGS with analytic gradients, within bounds that stop a
+//! drift to a limit model (the Pareto/NBD likelihood is in `pareto.rs`); then the Hessian of the log-likelihood on the
 //! natural scale is taken by central differences and inverted for standard errors.
 
 use statrs::function::gamma::{digamma, ln_gamma};
 
 use super::rfm::Rfm;
+
+mod pareto;
+pub use pareto::{
+    dropout_integral, fit_pareto, pareto_ll, pareto_ll_grad, pareto_ll_grad_one, pareto_ll_one,
+    MAX_PANELS,
+};
 
 /// A fitted model.
 #[derive(Debug, Clone)]
@@ -29,6 +35,12 @@ pub struct Fit {
     pub log_likelihood: f64,
     /// Customers the fit used.
     pub customers: usize,
+    /// Set when the optimiser ran into the parameter bounds: which limit model fits as well.
+    pub limit: Option<String>,
+    /// Optimiser iterations taken (bounded).
+    pub iterations: usize,
+    /// Likelihood (and gradient) evaluations the optimiser used (bounded).
+    pub evaluations: usize,
 }
 
 impl Fit {
@@ -83,77 +95,6 @@ pub fn gamma_gamma_ll(par: &[f64], data: &[Rfm]) -> f64 {
         .sum()
 }
 
-/// Nelder–Mead minimisation of `f` from `x0`.
-pub fn nelder_mead(f: &dyn Fn(&[f64]) -> f64, x0: &[f64], iterations: usize) -> Vec<f64> {
-    let n = x0.len();
-    let mut simplex: Vec<Vec<f64>> = vec![x0.to_vec()];
-    for i in 0..n {
-        let mut v = x0.to_vec();
-        v[i] += if v[i].abs() > 1e-3 {
-            0.1 * v[i].abs().max(0.5)
-        } else {
-            0.25
-        };
-        simplex.push(v);
-    }
-    let mut values: Vec<f64> = simplex.iter().map(|v| f(v)).collect();
-    for _ in 0..iterations {
-        let mut order: Vec<usize> = (0..=n).collect();
-        order.sort_by(|&i, &j| values[i].total_cmp(&values[j]));
-        simplex = order.iter().map(|&i| simplex[i].clone()).collect();
-        values = order.iter().map(|&i| values[i]).collect();
-        if (values[n] - values[0]).abs() < 1e-11 * (1.0 + values[0].abs()) {
-            break;
-        }
-        let centroid: Vec<f64> = (0..n)
-            .map(|k| simplex[..n].iter().map(|v| v[k]).sum::<f64>() / n as f64)
-            .collect();
-        let point = |t: f64| -> Vec<f64> {
-            (0..n)
-                .map(|k| centroid[k] + t * (simplex[n][k] - centroid[k]))
-                .collect()
-        };
-        let xr = point(-1.0);
-        let fr = f(&xr);
-        if fr < values[0] {
-            let xe = point(-2.0);
-            let fe = f(&xe);
-            if fe < fr {
-                simplex[n] = xe;
-                values[n] = fe;
-            } else {
-                simplex[n] = xr;
-                values[n] = fr;
-            }
-        } else if fr < values[n - 1] {
-            simplex[n] = xr;
-            values[n] = fr;
-        } else {
-            let xc = if fr < values[n] {
-                point(-0.5)
-            } else {
-                point(0.5)
-            };
-            let fc = f(&xc);
-            if fc < values[n].min(fr) {
-                simplex[n] = xc;
-                values[n] = fc;
-            } else {
-                for i in 1..=n {
-                    simplex[i] = (0..n)
-                        .map(|k| simplex[0][k] + 0.5 * (simplex[i][k] - simplex[0][k]))
-                        .collect();
-                    values[i] = f(&simplex[i]);
-                }
-            }
-        }
-    }
-    let best = (0..=n)
-        .min_by(|&i, &j| values[i].total_cmp(&values[j]))
-        .expect("simplex");
-    simplex[best].clone()
-}
-
 /// Customers with the same (x, t_x, T) contribute the same term: group them once, so a
 /// likelihood evaluation costs one term per distinct history (CDNOW master: 23,570
 /// customers, far fewer distinct histories).
@@ -178,40 +119,76 @@ pub fn distinct_histories(data: &[Rfm]) -> Vec<([f64; 3], f64)> {
     out
 }
 
+/// The parts of a BG/NBD history's term that depend on x only: ln Γ(r+x) + ln Γ(b+x) -
+/// ln Γ(a+b+x), their digammas and ln(b+x-1). Histories are sorted by x, so these are
+/// computed once per distinct x (CDNOW master: ~60) rather than once per history.
+struct PerFrequency {
+    x: f64,
+    ln_gammas: f64,
+    dg_rx: f64,
+    dg_abx: f64,
+    dg_bx: f64,
+    ln_bx1: f64,
+}
+
+impl PerFrequency {
+    fn new(r: f64, a: f64, b: f64, x: f64) -> Self {
+        PerFrequency {
+            x,
+            ln_gammas: ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x),
+            dg_rx: digamma(r + x),
+            dg_abx: digamma(a + b + x),
+            dg_bx: digamma(b + x),
+            ln_bx1: if x > 0.0 { (b + x - 1.0).ln() } else { 0.0 },
+        }
+    }
+}
+
 /// BG/NBD log-likelihood and its gradient on the natural scale (r, alpha, a, b), from
 /// differentiating FHL eq. 6 term by term (the log-sum-exp weights w3, w4 split the last
-/// term), over grouped histories.
+/// term), over grouped histories (sorted by x, as [`distinct_histories`] returns them).
 pub fn bgnbd_ll_grad(p: &[f64], groups: &[([f64; 3], f64)]) -> (f64, [f64; 4]) {
     let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
     let (mut ll, mut g) = (0.0, [0.0; 4]);
     let common = r * alpha.ln() + ln_gamma(a + b) - ln_gamma(b) - ln_gamma(r);
     let (dg_r, dg_ab, dg_b) = (digamma(r), digamma(a + b), digamma(b));
+    let (ln_a, ln_alpha) = (a.ln(), alpha.ln());
+    let mut fx = PerFrequency::new(r, a, b, groups.first().map_or(0.0, |g| g.0[0]));
     for &([x, tx, t], n) in groups {
-        let a3 = -(r + x) * (alpha + t).ln();
-        let a4 = if x > 0.0 {
-            a.ln() - (b + x - 1.0).ln() - (r + x) * (alpha + tx).ln()
+        if x != fx.x {
+            fx = PerFrequency::new(r, a, b, x);
+        }
+        let ln_t = (alpha + t).ln();
+        let a3 = -(r + x) * ln_t;
+        let (a4, ln_tx) = if x > 0.0 {
+            let ln_tx = (alpha + tx).ln();
+            (ln_a - fx.ln_bx1 - (r + x) * ln_tx, ln_tx)
         } else {
-            f64::NEG_INFINITY
+            (f64::NEG_INFINITY, 0.0)
         };
-        let l = log_add(a3, a4);
-        let (w3, w4) = ((a3 - l).exp(), (a4 - l).exp());
-        ll += n * (common + ln_gamma(r + x) + ln_gamma(b + x) - ln_gamma(a + b + x) + l);
-        let dg_abx = digamma(a + b + x);
-        let ln_tx = if x > 0.0 { (alpha + tx).ln() } else { 0.0 };
-        g[0] += n * (digamma(r + x) - dg_r + alpha.ln() - w3 * (alpha + t).ln() - w4 * ln_tx);
-        g[1] += n
-            * (r / alpha
-                - w3 * (r + x) / (alpha + t)
-                - if x > 0.0 {
-                    w4 * (r + x) / (alpha + tx)
-                } else {
-                    0.0
-                });
-        g[2] += n * (dg_ab - dg_abx + if x > 0.0 { w4 / a } else { 0.0 });
+        // log-sum-exp of a3 and a4 with one exp: e = e^-|a4 - a3| (0 when x = 0).
+        let e = (-(a4 - a3).abs()).exp();
+        let l = a3.max(a4) + e.ln_1p();
+        let w4 = if a4 > a3 {
+            1.0 / (1.0 + e)
+        } else {
+            e / (1.0 + e)
+        };
+        let w3 = 1.0 - w4;
+        ll += n * (common + fx.ln_gammas + l);
+        g[0] += n * (fx.dg_rx - dg_r + ln_alpha - w3 * ln_t - w4 * ln_tx);
+        let d_alpha = w3 * (r + x) / (alpha + t)
+            + if x > 0.0 {
+                w4 * (r + x) / (alpha + tx)
+            } else {
+                0.0
+            };
+        g[1] += n * (r / alpha - d_alpha);
+        g[2] += n * (dg_ab - fx.dg_abx + if x > 0.0 { w4 / a } else { 0.0 });
         g[3] += n
-            * (dg_ab + digamma(b + x)
+            * (dg_ab + fx.dg_bx
                 - dg_b
-                - dg_abx
+                - fx.dg_abx
                 - if x > 0.0 { w4 / (b + x - 1.0) } else { 0.0 });
     }
     (ll, g)
@@ -242,30 +219,59 @@ pub fn gamma_gamma_ll_grad(par: &[f64], data: &[Rfm]) -> (f64, [f64; 3]) {
 /// A function returning its value and gradient at a point.
 pub type ValueAndGradient<'a> = dyn Fn(&[f64]) -> (f64, Vec<f64>) + 'a;
 
+/// Log-parameters are kept within ±this: e^±13.8 = 1e∓6 .. 1e6 on the natural scale. A
+/// fit that runs into it is a drift towards a limit model, stopped and reported.
+pub const LOG_BOUND: f64 = 13.815_510_557_964_274;
+
+/// Where a minimisation stopped and what it cost.
+#[derive(Debug, Clone)]
+pub struct Minimum {
+    /// The best point found.
+    pub x: Vec<f64>,
+    /// BFGS iterations taken.
+    pub iterations: usize,
+    /// Function (value and gradient) evaluations.
+    pub evaluations: usize,
+    /// Coordinates held at ±`bound` with the gradient still pushing outwards (a drift).
+    pub at_bound: Vec<usize>,
+}
+
 /// BFGS minimisation of `f` (value and gradient) from `x0`, with a backtracking Armijo line
-/// search. Returns the best point found within `iterations` steps: bounded time on any input.
-pub fn bfgs(f: &ValueAndGradient<'_>, x0: &[f64], iterations: usize) -> Vec<f64> {
+/// search, every coordinate kept within ±`bound`. Stops after `iterations` steps, on
+/// convergence, or when the descent runs into the bound (then `at_bound` names the
+/// coordinates): bounded time on any input.
+pub fn bfgs(f: &ValueAndGradient<'_>, x0: &[f64], iterations: usize, bound: f64) -> Minimum {
     let n = x0.len();
-    let mut x = x0.to_vec();
+    let clamp = |v: f64| v.clamp(-bound, bound);
+    let mut x: Vec<f64> = x0.iter().map(|&v| clamp(v)).collect();
     let (mut fx, mut gx) = f(&x);
+    let mut out = Minimum {
+        x: x.clone(),
+        iterations: 0,
+        evaluations: 1,
+        at_bound: Vec::new(),
+    };
     if !fx.is_finite() {
-        return x;
+        return out;
     }
-    let mut h: Vec<Vec<f64>> = (0..n)
-        .map(|i| (0..n).map(|j| if i == j { 1.0 } else { 0.0 }).collect())
-        .collect();
+    let identity = |h: &mut Vec<Vec<f64>>, scale: f64| {
+        h.iter_mut().enumerate().for_each(|(i, row)| {
+            row.iter_mut()
+                .enumerate()
+                .for_each(|(j, v)| *v = if i == j { scale } else { 0.0 })
+        })
+    };
+    let mut h = vec![vec![0.0; n]; n];
+    identity(&mut h, 1.0);
     for it in 0..iterations {
+        out.iterations = it + 1;
         let mut d: Vec<f64> = (0..n)
             .map(|i| -(0..n).map(|j| h[i][j] * gx[j]).sum::<f64>())
             .collect();
         let mut slope: f64 = d.iter().zip(&gx).map(|(a, b)| a * b).sum();
         if slope >= 0.0 {
             // Not a descent direction: reset to steepest descent.
-            h.iter_mut().enumerate().for_each(|(i, row)| {
-                row.iter_mut()
-                    .enumerate()
-                    .for_each(|(j, v)| *v = f64::from(u8::from(i == j)))
-            });
+            identity(&mut h, 1.0);
             d = gx.iter().map(|v| -v).collect();
             slope = -gx.iter().map(|v| v * v).sum::<f64>();
         }
@@ -274,8 +280,9 @@ pub fn bfgs(f: &ValueAndGradient<'_>, x0: &[f64], iterations: usize) -> Vec<f64>
         let mut step = if longest > 5.0 { 5.0 / longest } else { 1.0 };
         let mut accepted = None;
         for _ in 0..60 {
-            let xn: Vec<f64> = x.iter().zip(&d).map(|(a, b)| a + step * b).collect();
+            let xn: Vec<f64> = x.iter().zip(&d).map(|(a, b)| clamp(a + step * b)).collect();
             let (fnew, gnew) = f(&xn);
+            out.evaluations += 1;
             if fnew.is_finite() && fnew <= fx + 1e-4 * step * slope {
                 accepted = Some((xn, fnew, gnew));
                 break;
@@ -293,39 +300,81 @@ pub fn bfgs(f: &ValueAndGradient<'_>, x0: &[f64], iterations: usize) -> Vec<f64>
                 .iter()
                 .all(|v| v.abs() < 1e-5 * (1.0 + fnew.abs()).sqrt());
         (x, fx, gx) = (xn, fnew, gnew);
-        if done {
+        // At the bound with the gradient pointing further out: the optimum is a limit.
+        out.at_bound = (0..n)
+            .filter(|&i| x[i].abs() >= bound && gx[i] * x[i].signum() < 0.0)
+            .collect();
+        if done || !out.at_bound.is_empty() {
             break;
         }
         if sy > 1e-300 {
             if it == 0 {
-                let yy: f64 = y.iter().map(|v| v * v).sum();
-                h.iter_mut().enumerate().for_each(|(i, row)| {
-                    row.iter_mut()
-                        .enumerate()
-                        .for_each(|(j, v)| *v = if i == j { sy / yy } else { 0.0 });
-                });
+                identity(&mut h, sy / y.iter().map(|v| v * v).sum::<f64>());
             }
-            let hy: Vec<f64> = (0..n)
-                .map(|i| (0..n).map(|j| h[i][j] * y[j]).sum())
-                .collect();
-            let yhy: f64 = y.iter().zip(&hy).map(|(a, b)| a * b).sum();
-            for i in 0..n {
-                for j in 0..n {
-                    h[i][j] +=
-                        (sy + yhy) * s[i] * s[j] / (sy * sy) - (hy[i] * s[j] + s[i] * hy[j]) / sy;
-                }
-            }
+            bfgs_update(&mut h, &s, &y, sy);
         }
     }
-    x
+    out.x = x;
+    out
+}
+
+/// The BFGS update of the inverse-Hessian approximation `h` from step `s` and gradient
+/// change `y` (Nocedal & Wright eq. 6.17, expanded).
+fn bfgs_update(h: &mut [Vec<f64>], s: &[f64], y: &[f64], sy: f64) {
+    let n = s.len();
+    let hy: Vec<f64> = (0..n)
+        .map(|i| (0..n).map(|j| h[i][j] * y[j]).sum())
+        .collect();
+    let yhy: f64 = y.iter().zip(&hy).map(|(a, b)| a * b).sum();
+    for i in 0..n {
+        for j in 0..n {
+            h[i][j] += (sy + yhy) * s[i] * s[j] / (sy * sy) - (hy[i] * s[j] + s[i] * hy[j]) / sy;
+        }
+    }
+}
+
+/// What a drift to the bound means, in the domain's words: a shape and its scale growing
+/// together is a gamma collapsing onto its mean (no heterogeneity in that rate); otherwise
+/// the parameter's own limit.
+fn limit_note(names: &[&'static str], params: &[f64], at_bound: &[usize]) -> Option<String> {
+    if at_bound.is_empty() {
+        return None;
+    }
+    let pairs = [("r", "alpha", "purchase"), ("s", "beta", "dropout")];
+    let mut parts = Vec::new();
+    for &(shape, scale, what) in &pairs {
+        let (Some(i), Some(j)) = (
+            names.iter().position(|n| *n == shape),
+            names.iter().position(|n| *n == scale),
+        ) else {
+            continue;
+        };
+        if at_bound.contains(&i) || at_bound.contains(&j) {
+            parts.push(format!(
+                "{shape} = {:.3e}, {scale} = {:.3e} at the bound: a gamma {what} rate with mean {shape}/{scale} = {:.6} per week and coefficient of variation {:.2e} (every customer the same {what} rate when both grow together)",
+                params[i],
+                params[j],
+                params[i] / params[j],
+                params[i].powf(-0.5)
+            ));
+        }
+    }
+    for &k in at_bound {
+        if !pairs.iter().any(|p| p.0 == names[k] || p.1 == names[k]) {
+            parts.push(format!("{} = {:.3e} at the bound", names[k], params[k]));
+        }
+    }
+    Some(format!(
+        "the data are fit as well by a limit model: {}; the fit stopped there",
+        parts.join("; ")
+    ))
 }
 
 /// Fit positive parameters with BFGS on their logarithms, given the log-likelihood and its
-/// natural-scale gradient; then standard errors from the numerical Hessian.
+/// natural-scale gradient; then standard errors from the Hessian (differenced gradient).
 fn fit_positive_bfgs(
     names: Vec<&'static str>,
     start: &[f64],
-    ll: &dyn Fn(&[f64]) -> f64,
     ll_grad: &ValueAndGradient<'_>,
     customers: usize,
 ) -> Fit {
@@ -336,8 +385,12 @@ fn fit_positive_bfgs(
         (-v, g.iter().zip(&p).map(|(g, p)| -g * p).collect())
     };
     let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-    let best = bfgs(&objective, &x0, 500);
-    fit_at(names, &best, ll, customers)
+    let min = bfgs(&objective, &x0, 500, LOG_BOUND);
+    let mut fit = fit_at(names, &min.x, ll_grad, customers);
+    fit.limit = limit_note(&fit.names, &fit.params, &min.at_bound);
+    fit.iterations = min.iterations;
+    fit.evaluations = min.evaluations;
+    fit
 }
 
 /// Invert a small symmetric matrix by Gauss–Jordan elimination.
@@ -371,34 +424,35 @@ fn invert(m: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     Some(a.into_iter().map(|r| r[n..].to_vec()).collect())
 }
 
-/// Standard errors and covariance from the numerical Hessian of `ll` at `p` (natural scale).
-fn std_errors(ll: &dyn Fn(&[f64]) -> f64, p: &[f64]) -> (Vec<Option<f64>>, Option<Vec<Vec<f64>>>) {
+/// Standard errors and covariance from the Hessian of the log-likelihood at `p` (natural
+/// scale), by central differences of its analytic gradient (2n gradient evaluations).
+fn std_errors(
+    ll_grad: &ValueAndGradient<'_>,
+    p: &[f64],
+) -> (Vec<Option<f64>>, Option<Vec<Vec<f64>>>) {
     let n = p.len();
-    let h: Vec<f64> = p.iter().map(|v| 1e-4 * v.abs().max(1e-3)).collect();
-    let at = |d: &[(usize, f64)]| {
-        let mut q = p.to_vec();
-        for &(i, s) in d {
-            q[i] += s;
-        }
-        ll(&q)
-    };
-    let mut hess = vec![vec![0.0; n]; n];
-    for i in 0..n {
-        for j in i..n {
-            let v = if i == j {
-                (at(&[(i, h[i])]) - 2.0 * ll(p) + at(&[(i, -h[i])])) / (h[i] * h[i])
-            } else {
-                (at(&[(i, h[i]), (j, h[j])])
-                    - at(&[(i, h[i]), (j, -h[j])])
-                    - at(&[(i, -h[i]), (j, h[j])])
-                    + at(&[(i, -h[i]), (j, -h[j])]))
-                    / (4.0 * h[i] * h[j])
-            };
-            hess[i][j] = -v;
-            hess[j][i] = -v;
-        }
+    let mut columns = Vec::with_capacity(n);
+    for j in 0..n {
+        let h = 1e-4 * p[j].abs().max(1e-3);
+        let (mut up, mut dn) = (p.to_vec(), p.to_vec());
+        up[j] += h;
+        dn[j] -= h;
+        let (gu, gd) = (ll_grad(&up).1, ll_grad(&dn).1);
+        columns.push(
+            (0..n)
+                .map(|i| (gu[i] - gd[i]) / (2.0 * h))
+                .collect::<Vec<f64>>(),
+        );
     }
-    match invert(&hess) {
+    // Observed information: minus the (symmetrised) Hessian.
+    let info: Vec<Vec<f64>> = (0..n)
+        .map(|i| {
+            (0..n)
+                .map(|j| -0.5 * (columns[j][i] + columns[i][j]))
+                .collect()
+        })
+        .collect();
+    match invert(&info) {
         Some(cov) => (
             (0..n)
                 .map(|i| (cov[i][i] > 0.0).then(|| cov[i][i].sqrt()))
@@ -410,51 +464,31 @@ fn std_errors(ll: &dyn Fn(&[f64]) -> f64, p: &[f64]) -> (Vec<Option<f64>>, Optio
 }
 
 /// The fit at an optimum found on the log scale: parameters, log-likelihood, and standard
-/// errors and covariance from the numerical Hessian (shared by both optimisers).
+/// errors and covariance from the numerical Hessian.
 fn fit_at(
     names: Vec<&'static str>,
     log_params: &[f64],
-    ll: &dyn Fn(&[f64]) -> f64,
+    ll_grad: &ValueAndGradient<'_>,
     customers: usize,
 ) -> Fit {
     let params: Vec<f64> = log_params.iter().map(|v| v.exp()).collect();
-    let (std_errors, covariance) = std_errors(ll, &params);
+    let (std_errors, covariance) = std_errors(ll_grad, &params);
     Fit {
         std_errors,
         covariance,
-        log_likelihood: ll(&params),
+        log_likelihood: ll_grad(&params).0,
         names,
         params,
         customers,
+        limit: None,
+        iterations: 0,
+        evaluations: 0,
     }
-}
-
-fn fit_positive(
-    names: Vec<&'static str>,
-    start: &[f64],
-    ll: &dyn Fn(&[f64]) -> f64,
-    customers: usize,
-) -> Fit {
-    let objective = |lp: &[f64]| {
-        let p: Vec<f64> = lp.iter().map(|v| v.exp()).collect();
-        let v = -ll(&p);
-        if v.is_finite() {
-            v
-        } else {
-            f64::MAX
-        }
-    };
-    let x0: Vec<f64> = start.iter().map(|v| v.ln()).collect();
-    // Two passes: a restart from the first optimum refreshes a collapsed simplex.
-    let first = nelder_mead(&objective, &x0, 4000);
-    let best = nelder_mead(&objective, &first, 4000);
-    fit_at(names, &best, ll, customers)
 }
 
 /// Fit BG/NBD (r, alpha, a, b) to RFM data in weeks.
 pub fn fit_bgnbd(data: &[Rfm]) -> Fit {
     let groups = distinct_histories(data);
-    let ll = |p: &[f64]| bgnbd_ll_grad(p, &groups).0;
     let ll_grad = |p: &[f64]| {
         let (v, g) = bgnbd_ll_grad(p, &groups);
         (v, g.to_vec())
@@ -462,7 +496,6 @@ pub fn fit_bgnbd(data: &[Rfm]) -> Fit {
     fit_positive_bfgs(
         vec!["r", "alpha", "a", "b"],
         &[1.0, 1.0, 1.0, 1.0],
-        &ll,
         &ll_grad,
         data.len(),
     )
@@ -477,7 +510,6 @@ pub fn fit_gamma_gamma(data: &[Rfm]) -> Option<Fit> {
     if n < 10 {
         return None;
     }
-    let ll = |p: &[f64]| gamma_gamma_ll(p, data);
     let ll_grad = |p: &[f64]| {
         let (v, g) = gamma_gamma_ll_grad(p, data);
         (v, g.to_vec())
@@ -485,7 +517,6 @@ pub fn fit_gamma_gamma(data: &[Rfm]) -> Option<Fit> {
     Some(fit_positive_bfgs(
         vec!["p", "q", "gamma"],
         &[1.0, 1.0, 1.0],
-        &ll,
         &ll_grad,
         n,
     ))
@@ -527,56 +558,6 @@ pub fn bgnbd_expected(p: &[f64], t: f64) -> f64 {
     let (r, alpha, a, b) = (p[0], p[1], p[2], p[3]);
     (a + b - 1.0) / (a - 1.0)
         * (1.0 - (alpha / (alpha + t)).powf(r) * hyp2f1(r, b, a + b - 1.0, t / (alpha + t)))
-}
-
-/// ln of a Gauss hypergeometric 2F1 series value (positive terms here).
-fn ln_hyp2f1(a: f64, b: f64, c: f64, z: f64) -> f64 {
-    hyp2f1(a, b, c, z).ln()
-}
-
-/// Pareto/NBD log-likelihood of one customer (Fader & Hardie, "A note on deriving the
-/// Pareto/NBD model and related expressions", 2005), in log space: the A0 term is a
-/// difference of two hypergeometric terms, scaled by the larger before subtracting.
-pub fn pareto_ll_one(p: &[f64], x: f64, tx: f64, t: f64) -> f64 {
-    let (r, alpha, s, beta) = (p[0], p[1], p[2], p[3]);
-    let rsx = r + s + x;
-    let (big, b2) = if alpha >= beta {
-        (alpha, s + 1.0)
-    } else {
-        (beta, r + x)
-    };
-    let diff = (alpha - beta).abs();
-    let l1 = ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + tx)) - rsx * (big + tx).ln();
-    let l2 = ln_hyp2f1(rsx, b2, rsx + 1.0, diff / (big + t)) - rsx * (big + t).ln();
-    // ln A0 = l1 + ln(1 - exp(l2 - l1)); A0 > 0 because the series term decreases in T.
-    let ln_a0 = l1 + (-(l2 - l1).exp()).ln_1p();
-    let ln_first = -(r + x) * (alpha + t).ln() - s * (beta + t).ln();
-    let ln_second = (s / rsx).ln() + ln_a0;
-    let m = ln_first.max(ln_second);
-    let ln_sum = if ln_second.is_finite() {
-        m + ((ln_first - m).exp() + (ln_second - m).exp()).ln()
-    } else {
-        ln_first
-    };
-    ln_gamma(r + x) - ln_gamma(r) + r * alpha.ln() + s * beta.ln() + ln_sum
-}
-
-/// Total Pareto/NBD log-likelihood.
-pub fn pareto_ll(p: &[f64], data: &[Rfm]) -> f64 {
-    data.iter()
-        .map(|c| pareto_ll_one(p, c.frequency, c.recency, c.t))
-        .sum()
-}
-
-/// Fit Pareto/NBD (r, alpha, s, beta) to RFM data in weeks.
-pub fn fit_pareto(data: &[Rfm]) -> Fit {
-    let ll = |p: &[f64]| pareto_ll(p, data);
-    fit_positive(
-        vec!["r", "alpha", "s", "beta"],
-        &[1.0, 1.0, 1.0, 1.0],
-        &ll,
-        data.len(),
-    )
 }
 
 /// `covariance = { params = [...], matrix = [[...], ...] }` in a fitted segment: the
