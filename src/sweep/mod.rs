@@ -114,6 +114,8 @@ pub struct Sweep {
     replicates: Option<u32>,
     /// Designs simulated at points after the first (`None`: all); see [`reuse`].
     kept: Option<Vec<usize>>,
+    /// The designs the swept paths touch (`None`: all), whether or not results are reused.
+    touched: Option<Vec<usize>>,
 }
 
 fn sweep_err(origin: &str, loc: &Locator, field: &str, message: String) -> Error {
@@ -403,14 +405,21 @@ impl Sweep {
             seed: raw.seed.map(|s| s.0),
             replicates: raw.replicates.map(|r| r.0),
             kept: None,
+            touched: None,
         };
         // Every point must be a valid scenario: check them all before any work.
         for i in 0..sweep.points.len() {
             sweep.scenario(i)?;
         }
         let paths: Vec<&str> = sweep.parameters.iter().map(|p| p.path.as_str()).collect();
-        let kept = reuse::kept_designs(&sweep.scenario(0)?, &paths);
-        Ok(Sweep { kept, ..sweep })
+        let first = sweep.scenario(0)?;
+        let kept = reuse::kept_designs(&first, &paths);
+        let touched = reuse::touched_designs(&first, &paths);
+        Ok(Sweep {
+            kept,
+            touched,
+            ..sweep
+        })
     }
 
     /// The scenario of point `i`.
@@ -444,7 +453,7 @@ impl Sweep {
     /// Names of the designs no swept path touches (simulated once, at point 0).
     pub fn untouched_designs(&self) -> Result<Vec<String>> {
         let sc = self.scenario(0)?;
-        Ok(match &self.kept {
+        Ok(match &self.touched {
             None => Vec::new(),
             Some(keep) => (0..sc.designs.len())
                 .filter(|i| !keep.contains(i))

@@ -38,6 +38,14 @@ pub(super) fn kept_designs(sc: &Scenario, paths: &[&str]) -> Option<Vec<usize>> 
     if std::env::var(EVERY_DESIGN_ENV).is_ok_and(|v| v == "1") {
         return None;
     }
+    touched_designs(sc, paths)
+}
+
+/// The designs a sweep's paths touch (control first among them in design order), or `None`
+/// when every design is touched or must run at every point. It does not read
+/// [`EVERY_DESIGN_ENV`]: what the sweep touches, and so what its report and charts show,
+/// does not depend on whether the results were reused.
+pub(super) fn touched_designs(sc: &Scenario, paths: &[&str]) -> Option<Vec<usize>> {
     let mut keep = vec![sc.control];
     for path in paths {
         let d = design_of(sc, path).filter(|d| *d != sc.control)?;
