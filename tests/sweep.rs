@@ -197,8 +197,9 @@ fn latin_hypercube_and_one_at_a_time_points() {
     fs::write(
         &lhs,
         format!(
-            "name = \"lhs\"\nbase = \"{}\"\nmode = \"latin-hypercube\"\nsamples = 10\n{params}",
-            base.display()
+            "name = \"lhs\"\nbase = \"{}\"\nmode = \"latin-hypercube\"\nsamples = 10\n{}",
+            base.display(),
+            params.replace(", steps = 4", "")
         ),
     )
     .unwrap();
@@ -274,4 +275,275 @@ fn designs_list_simulates_only_those_designs() {
     );
     assert!(err.contains("control, points, cashback"), "{err}");
     assert!(!dir.path().join("bad").exists());
+}
+
+/// A base with a second program design (cashback) and a sweep whose paths all address the
+/// points design: cashback is untouched.
+fn untouched_case(dir: &std::path::Path) -> std::path::PathBuf {
+    let base = fs::read_to_string(fixture("sweep-base.toml")).unwrap()
+        + "[[designs]]\nname = \"cashback\"\nkind = \"cashback\"\n\
+           cashback = { rate = 0.02 }\n";
+    fs::write(dir.join("sweep-base.toml"), base).unwrap();
+    let sweep = dir.join("points-only.toml");
+    fs::write(
+        &sweep,
+        "name = \"points only\"\nbase = \"sweep-base.toml\"\n\
+         [[parameters]]\npath = \"designs.points.earn.per_currency_unit\"\n\
+         range = { from = 0.5, to = 1.5, steps = 3 }\n\
+         [[parameters]]\npath = \"designs.points.redemption.rewards.0.points\"\n\
+         values = [150, 300]\n",
+    )
+    .unwrap();
+    sweep
+}
+
+/// Issue 18: a design no swept path touches is simulated once (point 0) and its tallies
+/// reused at every point; every output byte equals simulating every design everywhere
+/// (LOYALSIM_SWEEP_EVERY_DESIGN=1), also when sharded and merged.
+#[test]
+fn untouched_designs_are_simulated_once_with_identical_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = untouched_case(dir.path());
+    let s = sweep.to_str().unwrap();
+    let parsed = loyalsim::sweep::Sweep::from_file(&sweep, false).unwrap();
+    assert_eq!(parsed.untouched_designs().unwrap(), vec!["cashback"]);
+    let run = |out: &str, every: bool, extra: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_loyalsim"));
+        cmd.current_dir(dir.path())
+            .args(["sweep", s, "--out", out, "--quiet"])
+            .args(extra);
+        if every {
+            cmd.env(loyalsim::sweep::EVERY_DESIGN_ENV, "1");
+        } else {
+            cmd.env_remove(loyalsim::sweep::EVERY_DESIGN_ENV);
+        }
+        let o = cmd.output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    };
+    run("reused", false, &[]);
+    run("every", true, &[]);
+    let reused = files(&dir.path().join("reused"));
+    assert!(reused.iter().any(|(n, _)| n == "sweep_report.html"));
+    let csv = String::from_utf8(
+        reused
+            .iter()
+            .find(|(n, _)| n == "sweep.csv")
+            .unwrap()
+            .1
+            .clone(),
+    )
+    .unwrap();
+    assert!(
+        csv.contains(",cashback,"),
+        "the untouched design keeps its rows"
+    );
+    assert!(
+        reused == files(&dir.path().join("every")),
+        "reusing the untouched design changed the bytes"
+    );
+    // The reuse is real: units after point 0 carry two designs, point 0 three.
+    run("parts", false, &["--shard", "0/1"]);
+    let partial: loyalsim::sweep::Partial = serde_json::from_slice(
+        &fs::read(
+            dir.path()
+                .join("parts")
+                .join(loyalsim::sweep::partial_name(0, 1)),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for u in &partial.units {
+        assert_eq!(
+            u.tallies.len(),
+            if u.point == 0 { 3 } else { 2 },
+            "{}",
+            u.point
+        );
+    }
+    for k in 0..3 {
+        run("parts3", false, &["--shard", &format!("{k}/3")]);
+    }
+    let o = loyalsim(
+        dir.path(),
+        &["merge", "--sweep", s, "parts3", "--out", "merged"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        files(&dir.path().join("merged")) == reused,
+        "sharded reuse differs"
+    );
+    // Partials of the full path cannot be merged as if reused: a clear error, nothing written.
+    run("full-parts", true, &["--shard", "0/1"]);
+    let o = loyalsim(
+        dir.path(),
+        &["merge", "--sweep", s, "full-parts", "--out", "mixed"],
+    );
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("designs, expected"));
+    assert!(!dir.path().join("mixed").exists());
+}
+
+/// Issue 18: a sweep's report page is written with its other files, names every design and
+/// parameter, shows the best points and heatmaps only for designs the sweep touches, and
+/// loads in headless Chromium.
+#[test]
+fn sweep_report_names_designs_and_parameters_and_loads() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = untouched_case(dir.path());
+    let o = loyalsim(
+        dir.path(),
+        &["sweep", sweep.to_str().unwrap(), "--out", "o", "--quiet"],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let html = fs::read_to_string(dir.path().join("o/sweep_report.html")).unwrap();
+    for needle in [
+        "points",
+        "cashback",
+        "designs.points.earn.per_currency_unit",
+        "designs.points.redemption.rewards.0.points",
+        "Best point per design and objective",
+        "Partial dependence",
+        "id=\"heatmap_1\"",
+    ] {
+        assert!(
+            html.contains(needle),
+            "`{needle}` missing from sweep_report.html"
+        );
+    }
+    assert!(
+        !html.contains("heatmap_2"),
+        "no heatmap for the untouched cashback design"
+    );
+    assert!(!dir.path().join("o/charts/heatmap_2.png").exists());
+    assert!(
+        !["src=\"http", "href=\"http", "url(http"]
+            .iter()
+            .any(|n| html.contains(n)),
+        "self-contained"
+    );
+    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|b| {
+            let out = std::process::Command::new("which").arg(b).output().ok()?;
+            out.status
+                .success()
+                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+        })
+    else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "CI needs Chromium"
+        );
+        eprintln!("note: no Chromium; sweep report rendering check skipped");
+        return;
+    };
+    let shot = dir.path().join("shot.png");
+    let out = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--hide-scrollbars",
+            &format!("--user-data-dir={}", dir.path().join("profile").display()),
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2400",
+            &format!(
+                "file://{}",
+                dir.path().join("o/sweep_report.html").display()
+            ),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    let png = fs::read(&shot).expect("screenshot written");
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 50_000,
+        "a blank page would be tiny: {} bytes",
+        png.len()
+    );
+    if let Ok(keep) = std::env::var("LOYALSIM_KEEP_SCREENSHOT") {
+        fs::copy(&shot, keep).unwrap();
+    }
+}
+
+/// Issue 18: a Latin hypercube takes `samples` and ranges without `steps`; `steps` there,
+/// `samples` elsewhere, or a grid range without `steps` are clear errors.
+#[test]
+fn latin_hypercube_needs_samples_not_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = fixture("sweep-base.toml");
+    let write = |head: &str, range: &str| {
+        let path = dir.path().join("s.toml");
+        fs::write(
+            &path,
+            format!(
+                "name = \"lhs\"\nbase = \"{}\"\n{head}\n[[parameters]]\n\
+                 path = \"designs.points.earn.per_currency_unit\"\nrange = {range}\n",
+                base.display()
+            ),
+        )
+        .unwrap();
+        loyalsim(
+            dir.path(),
+            &["sweep", path.to_str().unwrap(), "--out", "o", "--quiet"],
+        )
+    };
+    let o = write(
+        "mode = \"latin-hypercube\"\nsamples = 5",
+        "{ from = 0.5, to = 2.0 }",
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = fs::read_to_string(dir.path().join("o/sweep.csv")).unwrap();
+    let points: std::collections::BTreeSet<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(points.len(), 5);
+    let html = fs::read_to_string(dir.path().join("o/sweep_report.html")).unwrap();
+    assert!(
+        html.contains("binned means"),
+        "LHS is a scatter with a smooth"
+    );
+    fs::remove_dir_all(dir.path().join("o")).unwrap();
+    let cases = [
+        (
+            "mode = \"latin-hypercube\"\nsamples = 5",
+            "{ from = 0.5, to = 2.0, steps = 4 }",
+            "parameters[0].range",
+            "`steps` is not used",
+        ),
+        (
+            "mode = \"latin-hypercube\"",
+            "{ from = 0.5, to = 2.0 }",
+            "samples",
+            "needs `samples = N`",
+        ),
+        (
+            "mode = \"grid\"\nsamples = 5",
+            "{ from = 0.5, to = 2.0, steps = 4 }",
+            "samples",
+            "only for mode = \"latin-hypercube\"",
+        ),
+        (
+            "mode = \"grid\"",
+            "{ from = 0.5, to = 2.0 }",
+            "parameters[0].range",
+            "needs `steps`",
+        ),
+    ];
+    for (head, range, field, expect) in cases {
+        let o = write(head, range);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(78), "{head} {range}: {err}");
+        assert!(
+            err.contains(field) && err.contains(expect),
+            "{head} {range}: {err}"
+        );
+        assert!(!dir.path().join("o").exists());
+    }
 }

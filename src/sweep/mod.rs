@@ -13,6 +13,10 @@
 //! as an unsharded run, so the bytes are identical.
 
 pub mod charts;
+mod report;
+mod reuse;
+
+pub use reuse::EVERY_DESIGN_ENV;
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -51,7 +55,8 @@ pub enum Mode {
 struct RawRange {
     from: f64,
     to: f64,
-    steps: i64,
+    /// Grid and one-at-a-time only: a Latin hypercube draws `samples` points instead.
+    steps: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -107,6 +112,10 @@ pub struct Sweep {
     base_origin: String,
     seed: Option<u64>,
     replicates: Option<u32>,
+    /// Designs simulated at points after the first (`None`: all); see [`reuse`].
+    kept: Option<Vec<usize>>,
+    /// The designs the swept paths touch (`None`: all), whether or not results are reused.
+    touched: Option<Vec<usize>>,
 }
 
 fn sweep_err(origin: &str, loc: &Locator, field: &str, message: String) -> Error {
@@ -257,6 +266,9 @@ impl Sweep {
                 "needs at least one [[parameters]] entry".into(),
             ));
         }
+        let mode = raw.mode.unwrap_or(Mode::Grid);
+        check_samples(mode, raw.samples.is_some())
+            .map_err(|m| sweep_err(&origin, &loc, "samples", m))?;
         let mut parameters = Vec::new();
         for (i, p) in raw.parameters.iter().enumerate() {
             let field = |k: &str| format!("parameters[{i}].{k}");
@@ -274,64 +286,14 @@ impl Sweep {
                     })?,
                 Err(m) => return Err(sweep_err(&origin, &loc, &field("path"), m)),
             };
-            let values = match (&p.values, &p.range) {
-                (Some(v), None) => {
-                    if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
-                        return Err(sweep_err(
-                            &origin,
-                            &loc,
-                            &field("values"),
-                            "needs at least one finite value".into(),
-                        ));
-                    }
-                    v.clone()
-                }
-                (None, Some(r)) => {
-                    if r.steps < 1 || r.steps > MAX_POINTS as i64 {
-                        return Err(sweep_err(
-                            &origin,
-                            &loc,
-                            &field("range"),
-                            format!("steps must be from 1 to {MAX_POINTS}, got {}", r.steps),
-                        ));
-                    }
-                    if !(r.from.is_finite() && r.to.is_finite()) || (r.steps > 1 && r.from == r.to)
-                    {
-                        return Err(sweep_err(
-                            &origin,
-                            &loc,
-                            &field("range"),
-                            format!("the range {} to {} is empty", r.from, r.to),
-                        ));
-                    }
-                    let n = r.steps as usize;
-                    (0..n)
-                        .map(|k| {
-                            if n == 1 {
-                                r.from
-                            } else {
-                                r.from + k as f64 * (r.to - r.from) / (n - 1) as f64
-                            }
-                        })
-                        .collect()
-                }
-                _ => {
-                    return Err(sweep_err(
-                        &origin,
-                        &loc,
-                        &format!("parameters[{i}]"),
-                        "give exactly one of `values = [...]` or `range = { from, to, steps }`"
-                            .into(),
-                    ))
-                }
-            };
+            let values =
+                parameter_values(p, i, mode).map_err(|(f, m)| sweep_err(&origin, &loc, &f, m))?;
             parameters.push(Parameter {
                 path: p.path.clone(),
                 values,
                 base,
             });
         }
-        let mode = raw.mode.unwrap_or(Mode::Grid);
         let points = match mode {
             Mode::Grid => {
                 let mut pts: Vec<Vec<f64>> = vec![Vec::new()];
@@ -360,7 +322,7 @@ impl Sweep {
                         &origin,
                         &loc,
                         "samples",
-                        "latin-hypercube needs `samples` >= 1".into(),
+                        "latin-hypercube needs `samples` >= 1 (a whole number)".into(),
                     ));
                 }
                 if n > MAX_POINTS && !allow_large {
@@ -442,12 +404,22 @@ impl Sweep {
             base_origin,
             seed: raw.seed.map(|s| s.0),
             replicates: raw.replicates.map(|r| r.0),
+            kept: None,
+            touched: None,
         };
         // Every point must be a valid scenario: check them all before any work.
         for i in 0..sweep.points.len() {
             sweep.scenario(i)?;
         }
-        Ok(sweep)
+        let paths: Vec<&str> = sweep.parameters.iter().map(|p| p.path.as_str()).collect();
+        let first = sweep.scenario(0)?;
+        let kept = reuse::kept_designs(&first, &paths);
+        let touched = reuse::touched_designs(&first, &paths);
+        Ok(Sweep {
+            kept,
+            touched,
+            ..sweep
+        })
     }
 
     /// The scenario of point `i`.
@@ -466,6 +438,28 @@ impl Sweep {
             sc.replicates = r;
         }
         Ok(sc)
+    }
+
+    /// The scenario a unit of point `i` simulates: every design at point 0, only the kept
+    /// designs elsewhere (the others are copied from point 0 when results are derived).
+    fn unit_scenario(&self, i: usize) -> Result<Scenario> {
+        let mut sc = self.scenario(i)?;
+        if let (true, Some(keep)) = (i > 0, &self.kept) {
+            reuse::reduce(&mut sc, keep);
+        }
+        Ok(sc)
+    }
+
+    /// Names of the designs no swept path touches (simulated once, at point 0).
+    pub fn untouched_designs(&self) -> Result<Vec<String>> {
+        let sc = self.scenario(0)?;
+        Ok(match &self.touched {
+            None => Vec::new(),
+            Some(keep) => (0..sc.designs.len())
+                .filter(|i| !keep.contains(i))
+                .map(|i| sc.designs[i].name.clone())
+                .collect(),
+        })
     }
 
     /// Replicates per point.
@@ -518,7 +512,7 @@ pub fn run_units(
     let scenarios: Vec<Option<Scenario>> = (0..sweep.points.len())
         .map(|p| {
             if units.iter().any(|u| u / reps == p) {
-                sweep.scenario(p).map(Some)
+                sweep.unit_scenario(p).map(Some)
             } else {
                 Ok(None)
             }
@@ -538,6 +532,83 @@ pub fn run_units(
                 point,
                 replicate,
                 tallies,
+            }
+        })
+        .collect())
+}
+
+/// `samples` sets the number of points of a Latin hypercube and nothing else: required
+/// there, refused elsewhere (where it would be silently ignored).
+fn check_samples(mode: Mode, given: bool) -> std::result::Result<(), String> {
+    match (mode, given) {
+        (Mode::LatinHypercube, false) => Err(
+            "mode = \"latin-hypercube\" needs `samples = N`, the number of points to draw".into(),
+        ),
+        (Mode::Grid | Mode::OneAtATime, true) => Err(format!(
+            "`samples` is only for mode = \"latin-hypercube\"; a {} sweep takes its points \
+             from each parameter's `values` or `range` steps",
+            if mode == Mode::Grid {
+                "grid"
+            } else {
+                "one-at-a-time"
+            }
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The values of one parameter: its `values`, or `range` points by index. A Latin
+/// hypercube only uses the bounds (lowest and highest value), so its range takes no `steps`.
+/// Err is (field, message).
+fn parameter_values(
+    p: &RawParameter,
+    i: usize,
+    mode: Mode,
+) -> std::result::Result<Vec<f64>, (String, String)> {
+    let field = |k: &str| format!("parameters[{i}].{k}");
+    let r = match (&p.values, &p.range) {
+        (Some(v), None) => {
+            if v.is_empty() || v.iter().any(|x| !x.is_finite()) {
+                return Err((field("values"), "needs at least one finite value".into()));
+            }
+            return Ok(v.clone());
+        }
+        (None, Some(r)) => r,
+        _ => {
+            return Err((
+                format!("parameters[{i}]"),
+                "give exactly one of `values = [...]` or `range = { from, to, steps }` \
+                 (`range = { from, to }` in a latin-hypercube sweep)"
+                    .into(),
+            ))
+        }
+    };
+    let lhs = mode == Mode::LatinHypercube;
+    let steps = match (r.steps, lhs) {
+        (Some(_), true) => return Err((field("range"), "a latin-hypercube sweep draws `samples` points between `from` and `to`; `steps` is not used there: remove it".into())),
+        (None, true) => 2,
+        (None, false) => return Err((field("range"), "needs `steps`, the number of points from `from` to `to` (a latin-hypercube sweep uses `samples` instead)".into())),
+        (Some(n), false) => n,
+    };
+    if steps < 1 || steps > MAX_POINTS as i64 {
+        return Err((
+            field("range"),
+            format!("steps must be from 1 to {MAX_POINTS}, got {steps}"),
+        ));
+    }
+    if !(r.from.is_finite() && r.to.is_finite()) || (steps > 1 && r.from == r.to) {
+        return Err((
+            field("range"),
+            format!("the range {} to {} is empty", r.from, r.to),
+        ));
+    }
+    let n = steps as usize;
+    Ok((0..n)
+        .map(|k| {
+            if n == 1 {
+                r.from
+            } else {
+                r.from + k as f64 * (r.to - r.from) / (n - 1) as f64
             }
         })
         .collect())
@@ -627,9 +698,29 @@ fn fmt_values(v: &[f64]) -> String {
 /// Derive and render the sweep's results from all units (any order; sorted here).
 pub fn render_results(sweep: &Sweep, mut units: Vec<Unit>) -> Result<OutputFiles> {
     units.sort_by_key(|u| (u.point, u.replicate));
+    let designs = sweep.scenario(0)?.designs.len();
     let mut by_point: BTreeMap<usize, Vec<Vec<Tally>>> = BTreeMap::new();
     for u in units {
-        by_point.entry(u.point).or_default().push(u.tallies);
+        let full = u.point == 0 || sweep.kept.is_none();
+        if full && u.tallies.len() != designs {
+            return Err(Error::Other(format!(
+                "sweep unit (point {}, replicate {}) holds {} designs, expected {designs}: \
+                 rerun the shards with this program version",
+                u.point,
+                u.replicate,
+                u.tallies.len()
+            )));
+        }
+        let tallies = match (&sweep.kept, by_point.get(&0)) {
+            (Some(keep), Some(first)) if u.point > 0 => {
+                let first = first.get(u.replicate as usize).ok_or_else(|| {
+                    Error::Other(format!("point 0 lacks replicate {}", u.replicate))
+                })?;
+                reuse::complete(first, u.tallies, keep)?
+            }
+            _ => u.tallies,
+        };
+        by_point.entry(u.point).or_default().push(tallies);
     }
     let mut results = Vec::new();
     for (p, tallies) in by_point {
@@ -699,9 +790,14 @@ pub fn render_results(sweep: &Sweep, mut units: Vec<Unit>) -> Result<OutputFiles
     let mut j = serde_json::to_string_pretty(&json).expect("JSON values serialise");
     j.push('\n');
     files.add("sweep.json", j.into_bytes());
-    for (name, svg, png) in charts::render(sweep, &results)? {
-        files.add(format!("charts/{name}.svg"), svg.into_bytes());
-        files.add(format!("charts/{name}.png"), png);
+    let charts = charts::render_all(sweep, &results)?;
+    files.add(
+        "sweep_report.html",
+        report::render(sweep, &results, &charts)?,
+    );
+    for c in charts {
+        files.add(format!("charts/{}.svg", c.name), c.svg.into_bytes());
+        files.add(format!("charts/{}.png", c.name), c.png);
     }
     Ok(files)
 }
