@@ -508,6 +508,9 @@ pub fn describe(sc: &Scenario) -> String {
             spend,
             seg.spend.mean()
         );
+        if let Some(season) = &seg.seasonality {
+            let _ = writeln!(s, "    season   {}", season.describe());
+        }
     }
     for (i, d) in sc.designs.iter().enumerate() {
         let parts = d.parts();

@@ -35,6 +35,7 @@ use crate::program::ledger::{Ledger, YEAR_DAYS};
 use crate::program::part::{Checkout, Clock, Cx, Effects, Order, Part, States, Stay};
 use crate::scenario::behaviour::Behaviour;
 use crate::scenario::design::{Design, Multipliers, TierLevel, TierWindow};
+use crate::scenario::seasonality::{advance, elapsed};
 use crate::scenario::units::{round_half_away, to_cents};
 use crate::scenario::{Scenario, Segment};
 
@@ -321,6 +322,9 @@ impl<'a> Context<'a> {
         let horizon = self.horizon;
         let margin = self.blended_margin[c.segment];
         let return_rate = self.scenario.population.segments[c.segment].return_rate;
+        let season = self.scenario.population.segments[c.segment]
+            .seasonality
+            .as_ref();
         if c.acquired {
             let p = self.period_of(c.arrival);
             let cac = self
@@ -371,7 +375,7 @@ impl<'a> Context<'a> {
         let mut end_of_activity = horizon;
         loop {
             let e: f64 = Exp1.sample(&mut rng);
-            let next = t + e / c.lambda;
+            let next = advance(season, t, e / c.lambda);
             if next.min(death) >= horizon || next.is_nan() {
                 break;
             }
@@ -415,6 +419,9 @@ impl<'a> Context<'a> {
             id,
         );
         let horizon = self.horizon;
+        let season = self.scenario.population.segments[c.segment]
+            .seasonality
+            .as_ref();
         let mut out = Vec::new();
         if c.opening_purchase {
             out.push((c.arrival, c.spend.draw(&mut rng)));
@@ -427,7 +434,7 @@ impl<'a> Context<'a> {
         let mut t = c.arrival;
         loop {
             let e: f64 = Exp1.sample(&mut rng);
-            let next = t + e / c.lambda;
+            let next = advance(season, t, e / c.lambda);
             if next.min(death) >= horizon || next.is_nan() || death <= next {
                 break;
             }
@@ -712,7 +719,11 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
     /// Day of the next purchase if nothing changes the rate before it.
     fn next_purchase(&self) -> f64 {
-        self.anchor + self.e_left / self.purchase_rate()
+        advance(
+            self.seg.seasonality.as_ref(),
+            self.anchor,
+            self.e_left / self.purchase_rate(),
+        )
     }
 
     /// Day the customer drops out (Pareto/NBD) if nothing changes the rate before it.
@@ -833,7 +844,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
             return;
         }
         if new.purchase_rate != self.mult.purchase_rate {
-            self.e_left -= self.purchase_rate() * (t - self.anchor);
+            let used = elapsed(self.seg.seasonality.as_ref(), self.anchor, t);
+            self.e_left -= self.purchase_rate() * used;
             self.e_left = self.e_left.max(0.0);
             self.anchor = t;
         }

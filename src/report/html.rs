@@ -104,6 +104,10 @@ fn model_text(sc: &Scenario) -> String {
         } else {
             spend
         };
+        let spend = match &seg.seasonality {
+            Some(season) => format!("{spend}; {} (seasonality)", season.describe()),
+            None => spend,
+        };
         let _ = write!(
             s,
             "<li><b>{}</b> ({:.0}% of customers, margin {:.0}%): {purchase}; {spend}.</li>",

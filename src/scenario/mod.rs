@@ -11,6 +11,7 @@ pub mod design;
 mod limits;
 pub mod locate;
 pub mod raw;
+pub mod seasonality;
 pub mod units;
 
 use std::path::Path;
@@ -126,6 +127,8 @@ pub struct Segment {
     /// the program never sees them (no points, stamps or tier spend: pending points simply
     /// never become available). The same for the control and every design.
     pub return_rate: f64,
+    /// Issue 17: month or weekday factors on the purchase rate (control and designs alike).
+    pub seasonality: Option<seasonality::Seasonality>,
 }
 
 impl Segment {
@@ -762,6 +765,11 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
         discount_elasticity: s.discount_elasticity.map_or(0.0, |x| x.get()),
         benefit_cut_dropout: s.benefit_cut_dropout.map_or(1.0, |x| x.get()),
         return_rate: s.return_rate.map_or(0.0, |x| x.get()),
+        seasonality: s
+            .seasonality
+            .as_ref()
+            .map(|r| seasonality::validate(ck, &format!("{base}.seasonality"), r))
+            .transpose()?,
     })
 }
 
