@@ -184,7 +184,8 @@ pub(crate) fn validate(ck: &Checker, field: &str, raw: &RawSeasonality) -> Resul
         ));
     }
     let mean = raw.factors.iter().map(|x| x.get()).sum::<f64>() / n as f64;
-    if !(mean > 0.0) {
+    // Factors are in [0, 100], so the mean is finite and never below 0.
+    if mean <= 0.0 {
         return Err(ck.err(
             format!("{field}.factors"),
             format!(
