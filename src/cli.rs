@@ -522,6 +522,9 @@ pub fn describe(sc: &Scenario) -> String {
         for note in &seg.derived {
             let _ = writeln!(s, "    {note}");
         }
+        if let Some(season) = &seg.seasonality {
+            let _ = writeln!(s, "    season   {}", season.describe());
+        }
     }
     for (i, d) in sc.designs.iter().enumerate() {
         let parts = d.parts();

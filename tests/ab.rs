@@ -2163,9 +2163,10 @@ fn issue16_holdout_se_matches_a_direct_simulation_of_holdouts() {
         .map(|r| {
             let p = loyalsim::engine::plan(&sc, r);
             let (mut prog, mut hold) = ((0.0, 0.0), (0.0, 0.0));
+            let mut scratch = loyalsim::engine::replay::Scratch::default();
             for id in 0..n {
                 let mut t = ctx.empty_tallies();
-                ctx.simulate_customer(r, id, &p, &mut t);
+                ctx.simulate_customer(r, id, &p, &mut t, &mut scratch);
                 if id % 4 == 0 {
                     hold = (
                         hold.0 + t[0].net_profit_cents() as f64 / 100.0,

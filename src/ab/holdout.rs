@@ -183,9 +183,10 @@ pub fn customer_sums(sc: &Scenario, at: &[usize]) -> CustomerSums {
             let lo = b * crate::engine::BLOCK;
             let hi = (lo + crate::engine::BLOCK).min(initial);
             let mut acc = CustomerSums::new(at.len());
+            let mut scratch = crate::engine::replay::Scratch::default();
             for id in lo..hi {
                 let mut t = ctx.empty_tallies();
-                ctx.simulate_customer(r, id, &plan, &mut t);
+                ctx.simulate_customer(r, id, &plan, &mut t, &mut scratch);
                 add_customer(&mut acc, &t, at);
             }
             acc

@@ -36,6 +36,7 @@ use crate::program::ledger::{Ledger, YEAR_DAYS};
 use crate::program::part::{Checkout, Clock, Cx, Effects, Order, Part, States, Stay};
 use crate::scenario::behaviour::Behaviour;
 use crate::scenario::design::{Design, Multipliers, TierLevel, TierWindow};
+use crate::scenario::seasonality::{advance, elapsed};
 use crate::scenario::units::{round_half_away, to_cents};
 use crate::scenario::{Scenario, Segment};
 
@@ -401,6 +402,9 @@ impl<'a> Context<'a> {
         mut order: impl FnMut(f64, f64, bool),
     ) -> (f64, Xoshiro256PlusPlus) {
         let horizon = self.horizon;
+        let season = self.scenario.population.segments[c.segment]
+            .seasonality
+            .as_ref();
         if c.opening_purchase {
             let value = c.spend.draw(&mut rng);
             record.push(value);
@@ -417,7 +421,7 @@ impl<'a> Context<'a> {
         loop {
             let e: f64 = Exp1.sample(&mut rng);
             record.push(e);
-            let next = t + e / c.lambda;
+            let next = advance(season, t, e / c.lambda);
             if next.min(death) >= horizon || next.is_nan() {
                 break;
             }
@@ -728,7 +732,11 @@ impl<'c, 'a> Timeline<'c, 'a> {
 
     /// Day of the next purchase if nothing changes the rate before it.
     fn next_purchase(&self) -> f64 {
-        self.anchor + self.e_left / self.purchase_rate()
+        advance(
+            self.seg.seasonality.as_ref(),
+            self.anchor,
+            self.e_left / self.purchase_rate(),
+        )
     }
 
     /// Day the customer drops out (Pareto/NBD) if nothing changes the rate before it.
@@ -849,7 +857,8 @@ impl<'c, 'a> Timeline<'c, 'a> {
             return;
         }
         if new.purchase_rate != self.mult.purchase_rate {
-            self.e_left -= self.purchase_rate() * (t - self.anchor);
+            let used = elapsed(self.seg.seasonality.as_ref(), self.anchor, t);
+            self.e_left -= self.purchase_rate() * used;
             self.e_left = self.e_left.max(0.0);
             self.anchor = t;
         }

@@ -51,7 +51,13 @@ pub fn estimate(sc: &Scenario) -> Work {
         .population
         .segments
         .iter()
-        .map(|s| s.share * (1.0 + s.mean_rate_per_day() * f64::from(sc.horizon_days)))
+        .map(|s| {
+            // Seasonality (issue 17): the days of hazard in the horizon on the seasonal clock,
+            // at least those of any later arrival.
+            let h = f64::from(sc.horizon_days);
+            let days = s.seasonality.as_ref().map_or(h, |x| x.clock(h));
+            s.share * (1.0 + s.mean_rate_per_day() * days)
+        })
         .sum();
     let horizon_years = f64::from(sc.horizon_days) / 365.25;
     let (mut timelines, mut events) = (0.0, 0.0);

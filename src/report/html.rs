@@ -79,6 +79,10 @@ fn model_text(sc: &Scenario) -> String {
             .derived
             .iter()
             .fold(spend, |acc, n| format!("{acc}; {}", esc(n)));
+        let spend = match &seg.seasonality {
+            Some(season) => format!("{spend}; {} (seasonality)", season.describe()),
+            None => spend,
+        };
         let _ = write!(
             s,
             "<li><b>{}</b> ({:.0}% of customers, margin {:.0}%): {purchase}; {spend}.</li>",

@@ -12,6 +12,7 @@ pub mod design;
 mod limits;
 pub mod locate;
 pub mod raw;
+pub mod seasonality;
 pub mod units;
 
 use std::path::Path;
@@ -133,6 +134,8 @@ pub struct Segment {
     /// How calculator-style inputs were turned into the models (issue 14; empty otherwise),
     /// shown by `check` and in the report's assumptions.
     pub derived: Vec<String>,
+    /// Issue 17: month or weekday factors on the purchase rate (control and designs alike).
+    pub seasonality: Option<seasonality::Seasonality>,
 }
 
 impl Segment {
@@ -814,6 +817,11 @@ fn validate_segment(ck: &Checker, base: &str, s: &RawSegment) -> Result<Segment>
         benefit_cut_dropout: s.benefit_cut_dropout.map_or(1.0, |x| x.get()),
         return_rate: s.return_rate.map_or(0.0, |x| x.get()),
         derived,
+        seasonality: s
+            .seasonality
+            .as_ref()
+            .map(|r| seasonality::validate(ck, &format!("{base}.seasonality"), r))
+            .transpose()?,
     })
 }
 

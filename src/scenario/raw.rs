@@ -122,6 +122,7 @@ pub struct RawSegment {
     pub discount_elasticity: Option<Multiplier>,
     pub benefit_cut_dropout: Option<Multiplier>,
     pub return_rate: Option<Probability>,
+    pub seasonality: Option<super::seasonality::RawSeasonality>,
     /// Issue 14: the fit's parameter covariance (data for a later issue).
     pub covariance: Option<crate::fit::models::FitCovariance>,
 }
