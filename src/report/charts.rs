@@ -85,9 +85,10 @@ pub fn tick_format(axis: &std::ops::Range<f64>) -> impl Fn(&f64) -> String {
     } else {
         (1.0, "")
     };
-    // Plotters puts about ten ticks on an axis: one more decimal than a tenth of the span.
+    // Plotters puts about ten ticks on an axis; one decimal beyond a tenth of the span keeps
+    // ticks such as 2.5k apart, and trailing zeros are dropped.
     let step = ((axis.end - axis.start).abs() / scale / 10.0).max(1e-12);
-    let decimals = (-step.log10()).ceil().clamp(0.0, 6.0) as usize;
+    let decimals = ((-step.log10()).ceil() + 1.0).clamp(0.0, 6.0) as usize;
     move |v: &f64| {
         let s = crate::report::table::number(v / scale, decimals);
         if s == "0" {
