@@ -289,8 +289,9 @@ fn report_charts_render_at_desktop_and_phone_width() {
     for width in [1280u32, 390] {
         let dom = headless(&browser, &profile, width, &["--dump-dom".into()], &probe);
         let line = dom
-            .split("PROBE ")
-            .nth(1)
+            // The last hit: the script's own text holds the marker too.
+            .rsplit("PROBE ")
+            .next()
             .and_then(|s| s.split(" END").next())
             .unwrap_or_else(|| panic!("probe did not run at {width} px: {dom:.300}"));
         let scroll: u32 = line["scroll=".len()..line.find(' ').unwrap()]
