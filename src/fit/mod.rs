@@ -492,10 +492,21 @@ fn chart(points: &[(f64, f64, f64)], cal_week: f64) -> Result<(String, Vec<u8>)>
         points: &[(f64, f64, f64)],
         cal_week: f64,
     ) -> std::result::Result<(), DrawingAreaErrorKind<DB::ErrorType>> {
+        use crate::report::charts::{colour, tick_format, vertical_marker, with_legend, Mark};
         root.fill(&WHITE)?;
         let x_max = points.last().map_or(1.0, |p| p.0);
         let y_max = points.iter().map(|p| p.1.max(p.2)).fold(1.0, f64::max) * 1.08;
-        let mut c = ChartBuilder::on(&root)
+        let (actual, model) = (colour(1), colour(4));
+        let marker = crate::report::charts::MARKER;
+        let plot = with_legend(
+            &root,
+            &[
+                ("actual".into(), Mark::Line(actual)),
+                ("BG/NBD".into(), Mark::Line(model)),
+                ("calibration end".into(), Mark::Dashed(marker)),
+            ],
+        )?;
+        let mut c = ChartBuilder::on(&plot)
             .caption(
                 "Cumulative repeat purchases: actual vs BG/NBD",
                 ("sans-serif", 20),
@@ -506,31 +517,21 @@ fn chart(points: &[(f64, f64, f64)], cal_week: f64) -> Result<(String, Vec<u8>)>
             .build_cartesian_2d(0.0..x_max, 0.0..y_max)?;
         c.configure_mesh()
             .x_desc("weeks")
+            .x_label_formatter(&tick_format(&(0.0..x_max)))
             .y_desc("repeat purchases")
+            .y_label_formatter(&tick_format(&(0.0..y_max)))
+            .light_line_style(WHITE.mix(0.0))
             .draw()?;
-        c.draw_series(LineSeries::new(
-            [(cal_week, 0.0), (cal_week, y_max)],
-            BLACK.mix(0.4),
-        ))?
-        .label("calibration end")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLACK.mix(0.4)));
+        let label = format!(" calibration end (week {cal_week:.0}); holdout after");
+        vertical_marker(&mut c, cal_week, &(0.0..y_max), marker, &label)?;
         c.draw_series(LineSeries::new(
             points.iter().map(|p| (p.0, p.1)),
-            BLUE.stroke_width(2),
-        ))?
-        .label("actual")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], BLUE.stroke_width(3)));
+            actual.stroke_width(2),
+        ))?;
         c.draw_series(LineSeries::new(
             points.iter().map(|p| (p.0, p.2)),
-            RED.stroke_width(2),
-        ))?
-        .label("BG/NBD")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], RED.stroke_width(3)));
-        c.configure_series_labels()
-            .position(SeriesLabelPosition::UpperLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(BLACK.mix(0.3))
-            .draw()?;
+            model.stroke_width(2),
+        ))?;
         root.present()
     }
     let mut svg = String::new();

@@ -100,7 +100,8 @@ h3{margin-bottom:.3rem}.muted{color:#666}table{border-collapse:collapse;margin:.
 th,td{border-bottom:1px solid #e4e4e4;padding:.3rem .6rem;text-align:right}th:first-child,td:first-child{text-align:left}\
 th{background:#f5f5f5}tr.key td{font-weight:bold}.neg{color:#b00020}.pos{color:#0a7a2f}\
 figure{margin:1.2rem 0 2rem}figure svg{width:100%;height:auto;border:1px solid #eee}figcaption{color:#444;font-size:.92rem;margin-top:.3rem}\
-details{margin:.4rem 0}summary{cursor:pointer;font-weight:bold}";
+details{margin:.4rem 0}summary{cursor:pointer;font-weight:bold}\
+@media(max-width:700px){body{margin:1rem auto;padding:0 .5rem}table{display:block;overflow-x:auto}}";
 
 /// Render the report page.
 pub fn render(sc: &Scenario, r: &RunResults, charts: &RunCharts) -> Vec<u8> {
