@@ -343,12 +343,12 @@ fn tick_labels_have_one_format_per_axis() {
     let money = tick_format(&(-20_000.0..110_000.0));
     let got: Vec<String> = [0.0, 50_000.0, 100_000.0, -10_000.0, 12_000.0]
         .iter()
-        .map(|v| money(v))
+        .map(money)
         .collect();
     assert_eq!(got, ["0", "50k", "100k", "-10k", "12k"]);
     assert_eq!(tick_format(&(0.0..15_000.0))(&2_500.0), "2.5k");
     let tiers = tick_format(&(0.0..4_600.0));
-    let got: Vec<String> = [0.0, 500.0, 4_500.0].iter().map(|v| tiers(v)).collect();
+    let got: Vec<String> = [0.0, 500.0, 4_500.0].iter().map(tiers).collect();
     assert_eq!(got, ["0", "500", "4,500"]);
     let months = tick_format(&(0.0..24.0));
     assert_eq!((months(&5.0), months(&20.0)), ("5".into(), "20".into()));
