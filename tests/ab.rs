@@ -13,6 +13,8 @@ use loyalsim::ab::simulate::{self, SimOptions};
 use loyalsim::ab::stats::{self, Moments};
 use loyalsim::Error;
 
+use crate::util::chromium;
+
 // ---------------------------------------------------------------------------------------
 // Independent reference computations (no code shared with the library)
 // ---------------------------------------------------------------------------------------
@@ -1940,17 +1942,6 @@ fn issue16_worked_example_decision_rules_are_consistent_with_the_simulation() {
 // ---------------------------------------------------------------------------------------
 // Issue 16, remaining items: HTML reports, the program holdout planner
 // ---------------------------------------------------------------------------------------
-
-fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|b| {
-            let out = Command::new("which").arg(b).output().ok()?;
-            out.status
-                .success()
-                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-        })
-}
 
 /// Screenshot `page` in headless Chromium (skipped without one, except under CI=true) and
 /// check that something was drawn.

@@ -12,7 +12,7 @@ use loyalsim::engine::{self, customer::Context};
 use loyalsim::fit::{models, posterior};
 use loyalsim::scenario::{Overrides, Scenario};
 
-use crate::util::loyalsim;
+use crate::util::{lifetimes_python, loyalsim};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -317,34 +317,6 @@ fn bad_base_rows_are_rejected_with_file_line_and_column() {
             "case {i}: nothing written"
         );
     }
-}
-
-/// The python interpreter of a venv with lifetimes (created under target/ once); None when
-/// it cannot be made here (no network), which skips the check, except under CI=true.
-fn lifetimes_python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lifetimes-venv");
-    let python = venv.join("bin/python");
-    let ok = |p: &Path| {
-        std::process::Command::new(p)
-            .args(["-c", "import lifetimes"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !ok(&python) {
-        let made = std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success())
-            && std::process::Command::new(venv.join("bin/pip"))
-                .args(["install", "-q", "lifetimes==0.11.3"])
-                .status()
-                .is_ok_and(|s| s.success());
-        if !made || !ok(&python) {
-            return None;
-        }
-    }
-    Some(python)
 }
 
 #[test]

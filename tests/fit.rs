@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use loyalsim::fit::{self, models, rfm, FitArgs, InputFormat};
 
+use crate::util::lifetimes_python;
+
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
@@ -418,33 +420,6 @@ fn fits_finish_in_bounded_work_and_recover_pareto_parameters() {
         }
     }
     eprintln!("{drifts} Pareto/NBD fits stopped at a limit model");
-}
-
-/// The lifetimes venv of tests/base.rs (target/lifetimes-venv), made there if missing.
-fn lifetimes_python() -> Option<PathBuf> {
-    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/lifetimes-venv");
-    let python = venv.join("bin/python");
-    let ok = |p: &Path| {
-        std::process::Command::new(p)
-            .args(["-c", "import lifetimes"])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !ok(&python) {
-        let made = std::process::Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success())
-            && std::process::Command::new(venv.join("bin/pip"))
-                .args(["install", "-q", "lifetimes==0.11.3"])
-                .status()
-                .is_ok_and(|s| s.success());
-        if !made || !ok(&python) {
-            return None;
-        }
-    }
-    Some(python)
 }
 
 /// Issue 14 item 6: on the CDNOW RFM fixture our Pareto/NBD likelihood equals lifetimes'

@@ -2,13 +2,13 @@
 //! report naming every design and chart; edge cases (control only, one replicate) render;
 //! headless Chromium loads the report.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use loyalsim::report::charts::CHARTS;
 use loyalsim::scenario::{Overrides, Scenario};
 
-use crate::util::{run, scenario};
+use crate::util::{chromium, run, scenario};
 
 fn small(path: &Path) -> Scenario {
     let mut sc = Scenario::from_file(path).unwrap_or_else(|e| panic!("{e}"));
@@ -134,17 +134,6 @@ fn no_charts_flag_writes_numbers_only() {
         "--quiet: {}",
         String::from_utf8_lossy(&o.stderr)
     );
-}
-
-fn chromium() -> Option<PathBuf> {
-    ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|b| {
-            let out = Command::new("which").arg(b).output().ok()?;
-            out.status
-                .success()
-                .then(|| PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
-        })
 }
 
 #[test]

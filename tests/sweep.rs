@@ -421,15 +421,7 @@ fn sweep_report_names_designs_and_parameters_and_loads() {
             .any(|n| html.contains(n)),
         "self-contained"
     );
-    let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
-        .iter()
-        .find_map(|b| {
-            let out = std::process::Command::new("which").arg(b).output().ok()?;
-            out.status
-                .success()
-                .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
-        })
-    else {
+    let Some(browser) = crate::util::chromium() else {
         assert!(
             std::env::var("CI").as_deref() != Ok("true"),
             "CI needs Chromium"

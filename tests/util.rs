@@ -75,3 +75,49 @@ pub fn output_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     out.sort();
     out
 }
+
+/// The python interpreter of a venv with lifetimes 0.11.3 (created under target/ once);
+/// None when it cannot be made here (no network). Several tests ask at once: an exclusive
+/// file lock makes one of them build the venv while the others wait, and the stamp is
+/// written last, so a killed build is rebuilt from scratch next time.
+pub fn lifetimes_python() -> Option<std::path::PathBuf> {
+    let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    let venv = target.join("lifetimes-venv");
+    let stamp = venv.join(".installed-v1");
+    std::fs::create_dir_all(&target).ok()?;
+    let lock = std::fs::File::create(target.join("lifetimes-venv.lock")).ok()?;
+    lock.lock().ok()?;
+    if !stamp.exists() {
+        let _ = std::fs::remove_dir_all(&venv);
+        let made = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(venv.join("bin/pip"))
+                .args([
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "lifetimes==0.11.3",
+                ])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !made || std::fs::write(&stamp, b"").is_err() {
+            return None;
+        }
+    }
+    Some(venv.join("bin/python"))
+}
+
+/// A headless browser for the page checks (Debian's chromium in CI), if one is installed.
+pub fn chromium() -> Option<std::path::PathBuf> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .iter()
+        .find_map(|b| {
+            let out = Command::new("which").arg(b).output().ok()?;
+            let path = String::from_utf8(out.stdout).ok()?;
+            let path = path.trim();
+            (out.status.success() && !path.is_empty()).then(|| path.into())
+        })
+}
