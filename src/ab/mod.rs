@@ -60,10 +60,10 @@ pub struct HoldoutArgs {
     pub design: String,
     /// Target standard error of the incremental profit per customer, in the scenario's
     /// currency (default target: the simulated effect is detectable at --alpha and --power).
-    #[arg(long, value_name = "AMOUNT")]
+    #[arg(long, value_name = "AMOUNT", allow_negative_numbers = true)]
     pub precision: Option<f64>,
     /// Hold out this share only (default: a table of shares from 1% to 50%).
-    #[arg(long, value_name = "SHARE")]
+    #[arg(long, value_name = "SHARE", allow_negative_numbers = true)]
     pub holdout_share: Option<f64>,
     /// Customers the holdout is drawn from (default: the scenario's initial customers).
     #[arg(long, value_name = "N")]
