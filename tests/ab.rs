@@ -2254,6 +2254,7 @@ fn issue16_holdout_cli_json_and_bad_options() {
         (vec!["--precision", "-1"], "--precision"),
         (vec!["--holdout-share", "1.5"], "--holdout-share"),
         (vec!["--alpha", "0"], "--alpha"),
+        (vec!["--threads", "0"], "--threads"),
     ] {
         let o = run_in(dir.path(), &[&base[..], &args[..]].concat());
         assert_eq!(o.status.code(), Some(2), "{args:?}");
