@@ -75,7 +75,7 @@ pub struct HoldoutArgs {
     #[arg(long, default_value_t = 0.8)]
     pub power: f64,
     /// Worker threads, 1 to 1024 (results are identical for any number).
-    #[arg(long, value_parser = worker_threads)]
+    #[arg(long, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=1024), usize::from))]
     pub threads: Option<usize>,
     /// Print JSON instead of the table.
     #[arg(long)]
@@ -209,7 +209,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub experiments: Option<u64>,
     /// Worker threads, 1 to 1024 (results are identical for any number).
-    #[arg(long, value_parser = worker_threads)]
+    #[arg(long, value_parser = clap::builder::TypedValueParser::map(clap::value_parser!(u16).range(1..=1024), usize::from))]
     pub threads: Option<usize>,
     /// Print the JSON report instead of the summary.
     #[arg(long)]
@@ -431,15 +431,4 @@ pub fn simulation_files(report: &simulate::SimulationReport) -> Result<OutputFil
         files.add(path, bytes);
     }
     Ok(files)
-}
-
-/// `--threads`: 1 to 1024 worker threads, as for `run` and `sweep`; 0 is refused rather than
-/// silently taken as one thread.
-fn worker_threads(s: &str) -> std::result::Result<usize, String> {
-    match s.parse::<usize>() {
-        Ok(n) if (1..=1024).contains(&n) => Ok(n),
-        _ => Err(format!(
-            "must be a whole number of threads in 1..=1024, got {s}"
-        )),
-    }
 }
